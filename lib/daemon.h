@@ -1,0 +1,4 @@
+/* Placeholder: being written. */
+#ifndef DAEMON_H
+#define DAEMON_H 1
+#endif

@@ -1,0 +1,122 @@
+/* The topology model: namespaces joined by veth links, directly or through
+ * switches (Open vSwitch or Linux bridges), as the topology file describes
+ * it (see DESIGN.md), and its parser.  The parser validates everything
+ * before anyone acts on the model, and reports errors as
+ * "FILE:LINE:COLUMN: message".  jansson stays inside topology.c. */
+#ifndef TOPOLOGY_H
+#define TOPOLOGY_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "util.h"
+
+/* A key/value pair (external_ids). */
+struct topo_kv {
+    char *key;
+    char *value;
+};
+
+/* A route on a namespace end. */
+struct topo_route {
+    char *dst;                  /* "default" or a CIDR. */
+    char *via;                  /* Gateway address, or NULL (on link). */
+};
+
+/* One end of a link.  Exactly one of: a namespace end ('sw' NULL; 'ns'
+ * NULL meaning the current namespace) or a switch port ('sw' set). */
+struct topo_end {
+    char *ns;                   /* Namespace name, or NULL. */
+    char *sw;                   /* Switch name, or NULL. */
+    char *ifname;               /* Always set (generated if the file has
+                                 * none), at most 15 bytes. */
+    struct svec addrs;          /* CIDRs, IPv4 and IPv6, as written. */
+    char *mac;                  /* Lowercase "aa:bb:cc:dd:ee:ff" or NULL. */
+    int mtu;                    /* 0: default. */
+    int vlan;                   /* OVS access tag 1..4095, or -1. */
+    struct topo_kv *external_ids;       /* OVS Interface external_ids. */
+    size_t n_external_ids;
+    struct topo_route *routes;
+    size_t n_routes;
+    char *gateway;              /* Default route via this address, or NULL. */
+};
+
+/* A veth pair. */
+struct topo_link {
+    struct topo_end ends[2];
+};
+
+enum topo_switch_kind {
+    TOPO_SW_OVS,
+    TOPO_SW_BRIDGE,
+    TOPO_SW_DIRECT,             /* Only as a fallback: no switch at all. */
+};
+
+struct topo_switch {
+    char *name;                 /* Bridge name, at most 15 bytes. */
+    enum topo_switch_kind kind; /* TOPO_SW_OVS or TOPO_SW_BRIDGE. */
+    char *datapath;             /* OVS: "auto" (default), "netdev",
+                                 * "system". */
+    char *fail_mode;            /* OVS: NULL, "standalone" or "secure". */
+    char *port_type;            /* OVS: Interface type for ports, default
+                                 * "system" (empty type in the database). */
+    int mtu;                    /* 0: default. */
+    struct topo_kv *external_ids;       /* OVS Bridge external_ids. */
+    size_t n_external_ids;
+    enum topo_switch_kind *fallback;    /* Kinds to try, in order, when
+                                         * 'kind' cannot work. */
+    size_t n_fallback;
+};
+
+struct topology {
+    char *name;                 /* Owner tag; [A-Za-z0-9_.-], 1..64. */
+    struct topo_switch *switches;
+    size_t n_switches;
+    struct topo_link *links;
+    size_t n_links;
+};
+
+/* Parses and validates the topology in 'file_name' ("-": standard input).
+ * Returns NULL and a new topology in '*topop', or an error message
+ * "FILE:LINE:COLUMN: message" (caller frees) and NULL in '*topop'. */
+char *topology_parse_file(const char *file_name, struct topology **topop)
+    WARN_UNUSED_RESULT;
+/* The same for 'text'; 'file_name' only labels messages. */
+char *topology_parse_string(const char *text, const char *file_name,
+                            struct topology **topop) WARN_UNUSED_RESULT;
+
+/* Validates a topology built in memory (by "vplug link" or a generator):
+ * the same checks as the parser.  Returns NULL or a message. */
+char *topology_validate(const struct topology *) WARN_UNUSED_RESULT;
+
+/* Returns the topology as a JSON text in the file format, which
+ * topology_parse_string() reads back into an equal topology.  Caller
+ * frees. */
+char *topology_to_string(const struct topology *);
+
+struct topology *topology_clone(const struct topology *);
+void topology_destroy(struct topology *);
+
+struct topo_switch *topology_find_switch(const struct topology *,
+                                         const char *name);
+const char *topo_switch_kind_name(enum topo_switch_kind);
+/* Returns true and the kind for "ovs", "bridge", "direct". */
+bool topo_switch_kind_from_name(const char *, enum topo_switch_kind *);
+
+/* Generates an interface name for end 'end_idx' of link 'link_idx' of
+ * topology 'name' that has none: stable across runs, unique within the
+ * topology, at most 15 bytes. */
+char *topology_generate_ifname(const char *name, size_t link_idx,
+                               int end_idx);
+
+/* Checks CIDR "ADDR/PLEN" (IPv4 or IPv6).  On success returns NULL and, if
+ * nonnull, stores the family (AF_INET, AF_INET6), the address without the
+ * prefix length (malloc'd) and the prefix length.  Otherwise returns a
+ * message naming 'cidr'. */
+char *topology_parse_cidr(const char *cidr, int *family, char **addrp,
+                          int *plenp) WARN_UNUSED_RESULT;
+
+/* Memory management for ends built in memory. */
+void topo_end_init(struct topo_end *);
+void topo_end_uninit(struct topo_end *);
+
+#endif /* topology.h */

@@ -1,0 +1,4 @@
+/* Placeholder: being written. */
+#ifndef UNIXCTL_H
+#define UNIXCTL_H 1
+#endif

@@ -1,0 +1,4 @@
+/* Placeholder: being written. */
+#ifndef VSWITCH_H
+#define VSWITCH_H 1
+#endif

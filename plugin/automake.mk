@@ -1,0 +1,12 @@
+# The engine, the switch backends, the OVS sandbox and the daemon.
+lib_libvplug_la_SOURCES += \
+	plugin/backend.c plugin/backend.h \
+	plugin/engine.c plugin/engine.h \
+	plugin/direct.c \
+	plugin/bridge.c \
+	plugin/ovs.c \
+	plugin/sandbox.c plugin/sandbox.h
+
+sbin_PROGRAMS += plugin/vplugd
+plugin_vplugd_SOURCES = plugin/vplugd.c
+plugin_vplugd_LDADD = $(VPLUG_LIBS)

@@ -1,0 +1,111 @@
+/* Switch backends behind one vtable.  The engine creates every veth and
+ * namespace itself; a backend only owns the switch side: making sure the
+ * switch exists, attaching and detaching the root-namespace end of a veth
+ * as a port, removing a switch it created.  Changes are queued and carried
+ * out by commit(), so the OVS backend sends one transaction per apply.
+ * A backend never modifies or removes what its owner tag does not mark.
+ *
+ * Errors: functions return 0 or a positive errno and, on failure, store a
+ * malloc'd sentence naming the object and the cause in '*errp' (the caller
+ * frees it). */
+#ifndef BACKEND_H
+#define BACKEND_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ds;
+struct topo_end;
+struct topo_switch;
+
+/* What every backend call may consult.  Owned by the engine. */
+struct vplug_ctx {
+    const char *owner;          /* Topology name: the ownership tag,
+                                 * "vplug:OWNER" as ifalias, and
+                                 * external_ids:vplug-topology=OWNER. */
+    const char *db_remote;      /* OVSDB remote ("unix:...", "tcp:..."). */
+    long long int deadline;     /* time_msec() by which waits give up. */
+    int timeout_ms;             /* The user's --timeout, for messages. */
+    bool dry_run;               /* Plan and report only. */
+};
+
+/* One switch port as seen by list(). */
+struct vplug_port_info {
+    char *ifname;
+    char *owner;                /* Owner tag, or NULL if not vplug's. */
+    int ofport;                 /* OVS: assigned OpenFlow port, or -1. */
+    int vlan;                   /* OVS tag or -1. */
+};
+
+/* One switch as seen by list(). */
+struct vplug_switch_info {
+    char *name;
+    char *variant;              /* "ovs/netdev", "ovs/system", "bridge". */
+    char *owner;                /* Owner tag, or NULL if not vplug's. */
+    struct vplug_port_info *ports;
+    size_t n_ports;
+};
+void vplug_switch_info_free_array(struct vplug_switch_info *, size_t n);
+
+struct vplug_backend {
+    const struct vplug_backend_class *class;
+    struct vplug_ctx *ctx;      /* Borrowed from the engine. */
+};
+
+struct vplug_backend_class {
+    const char *name;           /* "ovs", "bridge", "direct". */
+
+    /* Creates an instance for 'ctx' (the OVS backend connects to
+     * ctx->db_remote here, within ctx->deadline). */
+    int (*open)(struct vplug_ctx *ctx, struct vplug_backend **backendp,
+                char **errp);
+    void (*close)(struct vplug_backend *);
+
+    /* Returns 0 if this backend can host 'sw' now, or errno and a sentence
+     * saying why not (for fallback decisions and messages). */
+    int (*probe)(struct vplug_backend *, const struct topo_switch *sw,
+                 char **errp);
+
+    /* Queues what it takes for 'sw' to exist.  Stores into '*createdp'
+     * whether the switch is new (it then belongs to ctx->owner) and into
+     * '*variantp' a malloc'd name of what hosts it ("ovs/netdev",
+     * "ovs/system", "bridge"). */
+    int (*ensure_switch)(struct vplug_backend *, const struct topo_switch *sw,
+                         bool *createdp, char **variantp, char **errp);
+
+    /* Queues attaching the root-namespace interface 'end->ifname' (which
+     * exists by commit time) to 'sw', with 'end''s vlan and external_ids,
+     * tagged as ctx->owner's. */
+    int (*attach)(struct vplug_backend *, const struct topo_switch *sw,
+                  const struct topo_end *end, char **errp);
+
+    /* Queues detaching port 'ifname' from switch 'sw_name' if it is
+     * ctx->owner's; succeeds if it is already gone. */
+    int (*detach)(struct vplug_backend *, const char *sw_name,
+                  const char *ifname, char **errp);
+
+    /* Queues removing switch 'sw_name' if it is ctx->owner's (its other
+     * ports go with it); succeeds if it is already gone.  A switch that is
+     * not ctx->owner's is left alone. */
+    int (*remove_switch)(struct vplug_backend *, const char *sw_name,
+                         char **errp);
+
+    /* Carries out everything queued, then waits until every attached port
+     * is ready (OVS: ofport assigned and link up) or ctx->deadline. */
+    int (*commit)(struct vplug_backend *, char **errp);
+
+    /* Lists the switches this backend hosts that carry 'owner' (NULL:
+     * every switch with at least one vplug port). */
+    int (*list)(struct vplug_backend *, const char *owner,
+                struct vplug_switch_info **infosp, size_t *n, char **errp);
+};
+
+extern const struct vplug_backend_class vplug_ovs_backend;
+extern const struct vplug_backend_class vplug_bridge_backend;
+extern const struct vplug_backend_class vplug_direct_backend;
+
+/* Returns the backend class for 'name' ("ovs", "bridge", "direct"), or
+ * NULL. */
+const struct vplug_backend_class *vplug_backend_find(const char *name);
+
+#endif /* backend.h */

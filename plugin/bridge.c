@@ -1,0 +1,5 @@
+/* Placeholder: being written. */
+#include <config.h>
+#include "backend.h"
+
+const struct vplug_backend_class vplug_bridge_backend = { .name = "bridge" };

@@ -1,0 +1,65 @@
+/* The engine: turns a topology into a plan and applies it (namespaces,
+ * veths, addresses, routes, sysctls, then the switch side through the
+ * backends in one commit), rolls back everything it created in the run when
+ * a step fails, records what it owns in a state file under the state
+ * directory, and destroys exactly that.  Fallback between backends
+ * (ovs -> bridge -> direct) is decided here.
+ *
+ * Errors: 0 or a positive errno, and on failure a malloc'd sentence in
+ * '*errp' naming the object and the cause. */
+#ifndef ENGINE_H
+#define ENGINE_H 1
+
+#include <stdbool.h>
+#include "util.h"
+
+struct topology;
+
+struct engine_opts {
+    const char *db_remote;      /* OVSDB remote. */
+    int timeout_ms;             /* Bound on every wait. */
+    bool dry_run;               /* Print the plan, change nothing. */
+    const char *state_dir;      /* Default "/run/vplug". */
+    /* Lines for the user as work proceeds ("ns1: enabled accept_local ...",
+     * "ovs-br: Open vSwitch unreachable, using a Linux bridge ..."); may be
+     * NULL. */
+    void (*report)(void *aux, const char *line);
+    void *report_aux;
+};
+
+/* The default state directory. */
+#define ENGINE_STATE_DIR "/run/vplug"
+
+/* Makes the system match 'topo': idempotent; on an applied topology changes
+ * only the difference.  Returns when every port is ready. */
+int engine_apply(const struct topology *topo, const struct engine_opts *,
+                 char **errp);
+
+/* Removes everything topology 'name' owns, nothing else.  Succeeds when it
+ * is already gone.  'topo', if nonnull, is the file's topology, used when no
+ * state was recorded. */
+int engine_destroy(const char *name, const struct topology *topo,
+                   const struct engine_opts *, char **errp);
+
+/* Describes topology 'name' (NULL: every applied topology) into 'out', as
+ * text or JSON. */
+int engine_show(const char *name, bool json, const struct engine_opts *,
+                struct ds *out, char **errp);
+
+/* Probes every pair of addressed ends of topology 'name' that share a
+ * segment, printing a matrix into 'out'.  Stores into '*n_failedp' the
+ * number of failing pairs.  'all' probes every pair even in large
+ * topologies (otherwise each host against the hub and a sample). */
+int engine_verify(const char *name, bool all, bool json,
+                  const struct engine_opts *, struct ds *out,
+                  int *n_failedp, char **errp);
+
+/* Reads the applied topology 'name' from the state directory into a new
+ * '*topop'.  Returns ENOENT (with a message) when it was never applied. */
+int engine_load(const char *name, const struct engine_opts *,
+                struct topology **topop, char **errp);
+
+/* Adds the names of applied topologies to 'names'. */
+int engine_list(const struct engine_opts *, struct svec *names);
+
+#endif /* engine.h */

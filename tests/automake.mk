@@ -1,0 +1,67 @@
+# Tests: one GNU autotest suite (tests/testsuite.at includes one .at file per
+# area) and one unit-test binary whose tests register themselves.
+noinst_PROGRAMS += tests/test-vplug
+tests_test_vplug_SOURCES = \
+	tests/test-vplug.c tests/test-vplug.h \
+	tests/test-util.c \
+	tests/test-topology.c \
+	tests/test-rtnl.c \
+	tests/test-jsonrpc.c \
+	tests/test-ovsdb.c \
+	tests/test-unixctl.c \
+	tests/test-probe.c \
+	tests/test-engine.c
+tests_test_vplug_LDADD = $(VPLUG_LIBS)
+
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/vplug-macros.at \
+	tests/util.at \
+	tests/topology.at \
+	tests/kernel.at \
+	tests/jsonrpc.at \
+	tests/ovsdb.at \
+	tests/unixctl.at \
+	tests/probe.at \
+	tests/seeds.at \
+	tests/cli.at \
+	tests/ovs.at \
+	tests/vplugd.at \
+	tests/scale.at
+TESTSUITE = $(srcdir)/tests/testsuite
+EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
+	tests/package.m4 tests/data
+DISTCLEANFILES += tests/atconfig tests/atlocal
+
+AUTOM4TE = autom4te
+AUTOTEST = $(AUTOM4TE) -l autotest
+AUTOTEST_PATH = utilities:plugin:tests:$(srcdir)/tests
+
+check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(noinst_PROGRAMS) \
+		$(bin_PROGRAMS) $(sbin_PROGRAMS)
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+		$(TESTSUITEFLAGS)
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+
+$(TESTSUITE): tests/package.m4 $(TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(srcdir)/tests' \
+		-o $@.tmp $@.at && mv $@.tmp $@
+
+tests/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN){ \
+	  echo '# Signature of the current package.'; \
+	  echo 'm4_define([AT_PACKAGE_NAME],      [$(PACKAGE_NAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_TARNAME],   [$(PACKAGE_TARNAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_VERSION],   [$(PACKAGE_VERSION)])'; \
+	  echo 'm4_define([AT_PACKAGE_STRING],    [$(PACKAGE_STRING)])'; \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} > $@.tmp && mv $@.tmp $@
+
+# The benchmark and the long fault-injection run are not part of "make check".
+.PHONY: bench soak
+bench: all
+	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
+soak: all
+	$(SHELL) $(srcdir)/tests/bench/soak $(SOAKFLAGS)

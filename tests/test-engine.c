@@ -1,0 +1,3 @@
+/* Unit tests: engine. */
+#include <config.h>
+#include "test-vplug.h"

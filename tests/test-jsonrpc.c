@@ -1,0 +1,3 @@
+/* Unit tests: jsonrpc. */
+#include <config.h>
+#include "test-vplug.h"

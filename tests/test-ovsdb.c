@@ -1,0 +1,3 @@
+/* Unit tests: ovsdb. */
+#include <config.h>
+#include "test-vplug.h"

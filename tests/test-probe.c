@@ -1,0 +1,3 @@
+/* Unit tests: probe. */
+#include <config.h>
+#include "test-vplug.h"

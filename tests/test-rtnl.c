@@ -1,0 +1,3 @@
+/* Unit tests: rtnl. */
+#include <config.h>
+#include "test-vplug.h"

@@ -1,0 +1,3 @@
+/* Unit tests: topology. */
+#include <config.h>
+#include "test-vplug.h"

@@ -1,0 +1,3 @@
+/* Unit tests: unixctl. */
+#include <config.h>
+#include "test-vplug.h"

@@ -1,0 +1,3 @@
+/* Unit tests: util. */
+#include <config.h>
+#include "test-vplug.h"

@@ -1,0 +1,10 @@
+# The vplug command, its man pages, completion and service unit.
+bin_PROGRAMS += utilities/vplug
+utilities_vplug_SOURCES = utilities/vplug.c
+utilities_vplug_LDADD = $(VPLUG_LIBS)
+
+man_MANS += utilities/vplug.8 utilities/vplugd.8
+EXTRA_DIST += utilities/vplug.8 utilities/vplugd.8 \
+	utilities/vplugd.service utilities/vplug.bash-completion \
+	utilities/bootstrap.sh utilities/vplug-demo.sh \
+	utilities/seeds
