@@ -25,18 +25,23 @@ vplug_backend_find(const char *name)
 }
 
 void
+vplug_switch_info_uninit(struct vplug_switch_info *info)
+{
+    for (size_t j = 0; j < info->n_ports; j++) {
+        free(info->ports[j].ifname);
+        free(info->ports[j].owner);
+    }
+    free(info->ports);
+    free(info->name);
+    free(info->variant);
+    free(info->owner);
+}
+
+void
 vplug_switch_info_free_array(struct vplug_switch_info *infos, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct vplug_switch_info *info = &infos[i];
-        for (size_t j = 0; j < info->n_ports; j++) {
-            free(info->ports[j].ifname);
-            free(info->ports[j].owner);
-        }
-        free(info->ports);
-        free(info->name);
-        free(info->variant);
-        free(info->owner);
+        vplug_switch_info_uninit(&infos[i]);
     }
     free(infos);
 }

@@ -45,6 +45,7 @@ struct vplug_switch_info {
     struct vplug_port_info *ports;
     size_t n_ports;
 };
+void vplug_switch_info_uninit(struct vplug_switch_info *);
 void vplug_switch_info_free_array(struct vplug_switch_info *, size_t n);
 
 struct vplug_backend {
@@ -89,6 +90,10 @@ struct vplug_backend_class {
      * not ctx->owner's is left alone. */
     int (*remove_switch)(struct vplug_backend *, const char *sw_name,
                          char **errp);
+
+    /* Forgets everything queued and not yet committed (the engine calls it
+     * before rolling back).  May be NULL for backends that queue nothing. */
+    void (*abort)(struct vplug_backend *);
 
     /* Carries out everything queued, then waits until every attached port
      * is ready (OVS: ofport assigned and link up) or ctx->deadline. */
