@@ -60,15 +60,15 @@ struct probe_payload {
 
 /* One target's state. */
 struct probe {
-    const struct probe_target *target;
-    struct probe_result *result;
+    const struct probe_target *target;  /* Borrowed from the caller. */
+    struct probe_result *result;        /* Borrowed from the caller. */
     uint32_t index;             /* In the caller's arrays. */
     int family;                 /* AF_INET or AF_INET6. */
     union {
         struct sockaddr_in in;
         struct sockaddr_in6 in6;
     } dst, src;
-    bool has_src;
+    bool has_src;               /* Bind to 'src'? */
     int fd;                     /* Raw socket, -1 when not open. */
     uint16_t id;                /* ICMP echo identifier. */
     long long int deadline;     /* time_msec() at which it times out. */
@@ -118,7 +118,7 @@ probe_max_sockets(void)
             : MAX(rl.rlim_cur / 2, 1));
 }
 
-/* Parses 'target''s addresses into 'p'.  Returns 0 or EINVAL. */
+/* Parses the addresses of 'p''s target.  Returns 0 or EINVAL. */
 static int
 probe_parse(struct probe *p)
 {
