@@ -61,9 +61,14 @@ ethtool_value_ioctl(int netns_fd, const char *ifname, uint32_t ecmd,
 int
 ethtool_set_tx_csum(int netns_fd, const char *ifname, bool on)
 {
-    /* The kernel drops TSO (and the other segmentation offloads that need
-     * checksumming) by itself when TX checksumming goes off, and brings
-     * them back when it comes on again, as "ethtool -K IF tx off" shows. */
+    /* The kernel drops TSO (tx-tcp-segmentation, tx-tcp6-segmentation and
+     * the other offloads that need checksumming) by itself when TX
+     * checksumming goes off, and brings them back when it comes on again:
+     * the features end up exactly as after "ethtool -K IF tx off" (the
+     * test "ethtool: TX checksum offload off and on" compares them).  On
+     * kernel 6.18, tx-tcp-accecn-segmentation stays on either way, so
+     * ethtool 6.1's summary line still says "tcp-segmentation-offload:
+     * on". */
     uint32_t data = on;
     return ethtool_value_ioctl(netns_fd, ifname, ETHTOOL_STXCSUM, &data);
 }
