@@ -16,7 +16,7 @@ struct probe_target {
 
 struct probe_result {
     int error;                  /* 0: answered; ETIMEDOUT: no answer; other
-                                 * errno: could not send (named in 'why'). */
+                                 * errno: could not send. */
     double rtt_ms;              /* Best round trip when 'error' is 0. */
     int sent, received;
 };

@@ -1,0 +1,82 @@
+#!/bin/sh
+# bootstrap.sh demo|check — for a fresh Debian 12 machine, as root:
+# installs the Debian packages vplug needs, builds it, then either runs the
+# demo lab (demo) or the whole test suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer (check), ending with "N passed, N failed,
+# N skipped".
+set -eu
+
+what=${1:-}
+case $what in
+    demo|check) ;;
+    *) echo "usage: $0 demo|check" >&2; exit 2 ;;
+esac
+if [ "$(id -u)" != 0 ]; then
+    echo "$0: run as root: it installs packages and creates namespaces" >&2
+    exit 2
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Packages: build tools and libraries, then the peers the tests run against.
+pkgs="gcc make autoconf automake libtool pkg-config
+      libjansson-dev libnl-3-dev libnl-route-3-dev
+      openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
+      util-linux procps"
+echo "== installing packages"
+# Installing openvswitch-switch must not start a system OVS: vplug runs its
+# own private one.  policy-rc.d (only if none exists) stops the package's
+# init scripts for the length of the install.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy
+    made_policy=yes
+fi
+status=0
+apt-get update -q >/dev/null || status=$?
+if [ $status = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends $pkgs >/dev/null || status=$?
+fi
+[ -z "$made_policy" ] || rm -f $policy
+if [ $status != 0 ]; then
+    echo "$0: apt-get failed (exit $status)" >&2
+    exit 1
+fi
+
+echo "== building"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ $what = check ]; then
+    build=_build-check
+    flags=--enable-sanitizers
+else
+    build=_build
+    flags=
+fi
+mkdir -p $build
+(cd $build && "$top/configure" -q $flags --enable-Werror >/dev/null)
+make -s -C $build -j"$jobs" >/dev/null
+
+if [ $what = demo ]; then
+    exec sh "$top/utilities/vplug-demo.sh" "$top/$build"
+fi
+
+echo "== testing"
+log=$build/check.log
+set +e
+{ make -s -C $build check TESTSUITEFLAGS="-j$jobs ${TESTSUITEFLAGS:-}" 2>&1
+  echo $? > $build/check.rc; } | tee "$log"
+rc=$(cat $build/check.rc)
+set -e
+passed=$(grep -cE '^ *[0-9]+: .* ok$' "$log" || true)
+failed=$(grep -cE '^ *[0-9]+: .* FAILED' "$log" || true)
+skipped=$(grep -cE '^ *[0-9]+: .* skipped' "$log" || true)
+if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+    # The suite did not run to the end (a build or harness error).
+    failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
