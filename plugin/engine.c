@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -119,6 +120,27 @@ ns_label(const char *ns)
 }
 
 /* ---- Engine setup. ---- */
+
+/* Set from a signal handler: the apply in progress stops at the next step
+ * and rolls back. */
+static volatile sig_atomic_t stop_requested;
+
+void
+engine_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+/* Returns EINTR with a message if a stop was requested. */
+static int
+check_stop(char **errp)
+{
+    if (stop_requested) {
+        *errp = xstrdup("interrupted by a signal: rolling back");
+        return EINTR;
+    }
+    return 0;
+}
 
 static void
 engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
@@ -1331,7 +1353,10 @@ wait_links_up(struct engine *e, struct plan_link *plinks, size_t n,
         }
         bool up = info.oper_up;
         rtnl_link_info_uninit(&info);
-        if (up) {
+        error = check_stop(errp);
+        if (error) {
+            return error;
+        } else if (up) {
             done++;
         } else if (time_msec() >= e->ctx.deadline) {
             *errp = xasprintf("interface '%s' in namespace '%s' has no "
@@ -1740,7 +1765,8 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     }
     size_t n_created = 0;
     for (size_t i = 0; i < eff->n_links && !error; i++) {
-        if (!plinks[i].exists) {
+        error = check_stop(errp);
+        if (!error && !plinks[i].exists) {
             error = create_link(&e, &plinks[i], &log, errp);
             n_created++;
         }
@@ -1748,6 +1774,7 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     for (size_t i = 0; i < eff->n_links && !error; i++) {
         struct plan_link *pl = &plinks[i];
         const struct topo_link *old_link = NULL;
+        error = check_stop(errp);
         if (pl->exists && old_eff) {
             char *key = link_key(pl->link);
             old_link = find_link(old_eff, key);
@@ -1774,6 +1801,9 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     }
     if (!error) {
         error = attach_ports(&e, eff, &log, errp);
+    }
+    if (!error) {
+        error = check_stop(errp);
     }
     if (!error) {
         error = commit_backends(&e, errp);
@@ -1803,7 +1833,7 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
 out:
     if (error && changing) {
         /* All or nothing: undo this run's changes and put the previous
-         * state back. */
+         * state back.  A second signal does not stop the rollback. */
         abort_backends(&e);
         undo_all(&e, &log, &st);
         char *err2 = NULL;

@@ -59,6 +59,10 @@ int engine_verify(const char *name, bool all, bool json,
 int engine_load(const char *name, const struct engine_opts *,
                 struct topology **topop, char **errp);
 
+/* Asks the apply in progress to stop and roll back (async-signal-safe: call
+ * it from a SIGINT/SIGTERM handler). */
+void engine_request_stop(void);
+
 /* Adds the names of applied topologies to 'names'. */
 int engine_list(const struct engine_opts *, struct svec *names);
 

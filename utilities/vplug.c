@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +156,24 @@ is_file_arg(const char *arg)
            || access(arg, F_OK) == 0;
 }
 
+static void
+stop_handler(int sig OVS_UNUSED)
+{
+    engine_request_stop();
+}
+
 static int
 apply_topology(struct topology *topo)
 {
     struct engine_opts eo;
     char *err;
+
+    /* SIGINT or SIGTERM mid-apply rolls back what this run made. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_handler;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     engine_opts_init(&eo);
     int error = engine_apply(topo, &eo, &err);
