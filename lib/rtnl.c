@@ -15,7 +15,6 @@
  *
  * A 'struct rtnl' is used by one thread at a time. */
 #include <config.h>
-#include "rtnl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +37,40 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 
+/* libnl's functions whose names rtnl.h gives to its own (see there): they
+ * are reached through these before rtnl.h renames them, which is why rtnl.h
+ * is included after libnl's headers here. */
+static int
+libnl_link_delete(struct nl_sock *sk, const struct rtnl_link *link)
+{
+    return rtnl_link_delete(sk, link);
+}
+
+static void
+libnl_link_set_mtu(struct rtnl_link *link, unsigned int mtu)
+{
+    rtnl_link_set_mtu(link, mtu);
+}
+
+static void
+libnl_link_set_master(struct rtnl_link *link, int ifindex)
+{
+    rtnl_link_set_master(link, ifindex);
+}
+
+static int
+libnl_addr_add(struct nl_sock *sk, struct rtnl_addr *addr, int flags)
+{
+    return rtnl_addr_add(sk, addr, flags);
+}
+
+static int
+libnl_route_add(struct nl_sock *sk, struct rtnl_route *route, int flags)
+{
+    return rtnl_route_add(sk, route, flags);
+}
+
+#include "rtnl.h"
 #include "netns.h"
 #include "util.h"
 #include "vlog.h"
@@ -287,8 +320,9 @@ link_name_to_index(struct rtnl *r, const char *name, int *ifindexp)
     return error;
 }
 
-/* Copies 'spec' into 'link', bringing it up only if 'up'.  Returns 0 or
- * EINVAL. */
+/* Copies 'spec' into 'link' for RTM_NEWLINK, bringing it up only if 'up'.
+ * The alias and the IPv6 mode are not part of it: see link_finish().
+ * Returns 0 or EINVAL. */
 static int
 link_apply_spec(struct rtnl_link *link, const struct rtnl_link_spec *spec,
                 bool up)
@@ -297,9 +331,6 @@ link_apply_spec(struct rtnl_link *link, const struct rtnl_link_spec *spec,
         return EINVAL;
     }
     rtnl_link_set_name(link, spec->name);
-    if (spec->alias) {
-        rtnl_link_set_ifalias(link, spec->alias);
-    }
     if (spec->mac) {
         struct nl_addr *mac;
         int error = parse_mac(spec->mac, &mac);
@@ -310,7 +341,7 @@ link_apply_spec(struct rtnl_link *link, const struct rtnl_link_spec *spec,
         nl_addr_put(mac);
     }
     if (spec->mtu) {
-        rtnl_link_set_mtu(link, spec->mtu);
+        libnl_link_set_mtu(link, spec->mtu);
     }
     if (up) {
         rtnl_link_set_flags(link, IFF_UP);
@@ -338,23 +369,31 @@ link_change(struct rtnl *r, const char *name, struct rtnl_link *changes)
     return error;
 }
 
-/* Sets the IPv6 address generation mode of 'name' to "none" (or back to
- * EUI-64 if '!off'), bringing it up in the same request if 'up'. */
+/* Changes existing link 'name' in one request: its alias if 'alias' is
+ * nonnull ("" clears it), its IPv6 address generation mode if 'gen_mode' is
+ * nonnegative, and brings it up if 'up'.  The kernel applies the flags
+ * before IFLA_AF_SPEC. */
 static int
-link_set_ipv6_off(struct rtnl *r, const char *name, bool off, bool up)
+link_update(struct rtnl *r, const char *name, const char *alias,
+            int gen_mode, bool up)
 {
     struct rtnl_link *changes = rtnl_link_alloc();
+    int error = 0;
+
     if (!changes) {
         return ENOMEM;
     }
-
-    int error = nle_to_errno(rtnl_link_inet6_set_addr_gen_mode(
-                                 changes, (off ? ADDR_GEN_MODE_NONE
-                                           : ADDR_GEN_MODE_EUI64)));
+    if (alias) {
+        rtnl_link_set_ifalias(changes, alias);
+    }
+    if (gen_mode >= 0) {
+        error = nle_to_errno(rtnl_link_inet6_set_addr_gen_mode(changes,
+                                                               gen_mode));
+    }
+    if (up) {
+        rtnl_link_set_flags(changes, IFF_UP);
+    }
     if (!error) {
-        if (up) {
-            rtnl_link_set_flags(changes, IFF_UP);
-        }
         error = link_change(r, name, changes);
     }
     rtnl_link_put(changes);
@@ -389,67 +428,82 @@ link_undo(struct rtnl *r, const char *name)
     }
 }
 
-/* The kernel ignores or rejects IFLA_AF_SPEC in RTM_NEWLINK (measured on
- * 6.x: EAFNOSUPPORT on the link itself, and a failure in a veth peer's
- * nested ifinfomsg), so the "none" address generation mode cannot be part of
- * the creation request.  Instead an end with 'ipv6_off' is created down, its
- * mode is set, and only then is it brought up.  IPv6 configures a veth end
- * only when it has a carrier, that is when both ends are up, so an end may
- * be brought up in the same request that sets its mode (the kernel applies
- * the flags before IFLA_AF_SPEC) only while the other end is still down.
+/* Does for link 'spec->name', just created through 'r', what RTM_NEWLINK
+ * could not do (measured on 6.x):
  *
- * 'ends[i]' is the spec of end i and 'rs[i]' a socket in its namespace;
- * 'is_up[i]' says whether it was created up. */
+ *   - The kernel ignores IFLA_IFALIAS in RTM_NEWLINK.
+ *
+ *   - It rejects IFLA_AF_SPEC there (EAFNOSUPPORT for the link itself, a
+ *     failure for a veth peer), so the "none" IPv6 address generation mode
+ *     cannot be part of the creation.  A link with 'ipv6_off' is therefore
+ *     created down, gets its mode, and only then goes up.  IPv6 configures
+ *     a link once it has a carrier, so it may go up in the very request that
+ *     sets its mode (the kernel applies the flags first) only if that cannot
+ *     give it a carrier, which 'carrier_possible' tells.
+ *
+ *   - A veth's nested peer cannot be created up (see rtnl_veth_create()).
+ *
+ * '*is_up' says whether the link is up already, and is updated. */
 static int
-veth_finish_ipv6_off(struct rtnl *rs[2],
-                     const struct rtnl_link_spec *ends[2], bool is_up[2])
+link_finish(struct rtnl *r, const struct rtnl_link_spec *spec, bool *is_up,
+            bool carrier_possible)
 {
-    for (int i = 0; i < 2; i++) {
-        if (ends[i]->ipv6_off) {
-            bool up = ends[i]->up && !is_up[1 - i];
-            int error = link_set_ipv6_off(rs[i], ends[i]->name, true, up);
-            if (error) {
-                return error;
-            }
-            is_up[i] = up;
+    bool up = spec->up && !*is_up && (!spec->ipv6_off || !carrier_possible);
+    int error;
+
+    if (spec->alias || spec->ipv6_off || up) {
+        error = link_update(r, spec->name, spec->alias,
+                            spec->ipv6_off ? ADDR_GEN_MODE_NONE : -1, up);
+        if (error) {
+            return error;
         }
+        *is_up = *is_up || up;
     }
-    for (int i = 0; i < 2; i++) {
-        if (ends[i]->up && !is_up[i]) {
-            int error = link_set_up(rs[i], ends[i]->name, true);
-            if (error) {
-                return error;
-            }
-            is_up[i] = true;
+    if (spec->up && !*is_up) {
+        error = link_set_up(r, spec->name, true);
+        if (error) {
+            return error;
         }
+        *is_up = true;
     }
     return 0;
 }
 
+/* The RTM_NEWLINK names the remote end as the link being created, with
+ * IFLA_NET_NS_FD so that it is born directly in its namespace, and the local
+ * end as its nested peer, born in the socket's namespace.  That way round,
+ * because the kernel configures a nested peer before it links the two ends,
+ * so bringing it up there fails with ENOTCONN: the remote end can be
+ * created up and the local one is brought up afterwards through 'r'.  A
+ * socket in the remote namespace is needed only when the remote end wants
+ * an alias or IPv6 off, which RTM_NEWLINK cannot set (see link_finish()).
+ *
+ * The local end is still down when the remote one is finished, so the
+ * remote one can never get a carrier then. */
 int
 rtnl_veth_create(struct rtnl *r, const struct rtnl_link_spec *local,
                  const struct rtnl_link_spec *peer)
 {
     struct rtnl_link *link = rtnl_link_veth_alloc();
-    struct rtnl_link *peer_link = NULL;
+    struct rtnl_link *nested = NULL;
     struct rtnl *peer_r = NULL;
-    bool is_up[2] = { local->up && !local->ipv6_off,
-                      peer->up && !peer->ipv6_off };
+    bool local_up = false;
+    bool peer_up = peer->up && !peer->ipv6_off;
     int error;
 
     if (!link) {
         return ENOMEM;
     }
-    peer_link = rtnl_link_veth_get_peer(link);
-    error = link_apply_spec(link, local, is_up[0]);
+    nested = rtnl_link_veth_get_peer(link);
+    error = link_apply_spec(link, peer, peer_up);
     if (!error) {
-        error = link_apply_spec(peer_link, peer, is_up[1]);
+        error = link_apply_spec(nested, local, false);
     }
     if (error) {
         goto out;
     }
     if (peer->netns_fd >= 0) {
-        rtnl_link_set_ns_fd(peer_link, peer->netns_fd);
+        rtnl_link_set_ns_fd(link, peer->netns_fd);
     }
 
     error = rtnl_result(r, rtnl_link_add(r->sock, link,
@@ -458,24 +512,25 @@ rtnl_veth_create(struct rtnl *r, const struct rtnl_link_spec *local,
         goto out;
     }
 
-    if (local->ipv6_off || peer->ipv6_off) {
-        if (peer->netns_fd >= 0 && peer->ipv6_off) {
+    if (peer->alias || peer->ipv6_off || (peer->up && !peer_up)) {
+        if (peer->netns_fd >= 0) {
             error = rtnl_open(peer->netns_fd, &peer_r);
         }
         if (!error) {
-            struct rtnl *rs[2] = { r, peer_r ? peer_r : r };
-            const struct rtnl_link_spec *ends[2] = { local, peer };
-            error = veth_finish_ipv6_off(rs, ends, is_up);
+            error = link_finish(peer_r ? peer_r : r, peer, &peer_up, false);
         }
-        if (error) {
-            /* Deleting one end deletes the pair. */
-            link_undo(r, local->name);
-        }
+    }
+    if (!error) {
+        error = link_finish(r, local, &local_up, peer_up);
+    }
+    if (error) {
+        /* Deleting one end deletes the pair. */
+        link_undo(r, local->name);
     }
 
 out:
     rtnl_close(peer_r);
-    rtnl_link_put(peer_link);
+    rtnl_link_put(nested);
     rtnl_link_put(link);
     return error;
 }
@@ -484,6 +539,7 @@ int
 rtnl_bridge_create(struct rtnl *r, const struct rtnl_link_spec *spec)
 {
     struct rtnl_link *link = rtnl_link_alloc();
+    bool is_up = spec->up && !spec->ipv6_off;
     int error;
 
     if (!link) {
@@ -491,20 +547,16 @@ rtnl_bridge_create(struct rtnl *r, const struct rtnl_link_spec *spec)
     }
     error = nle_to_errno(rtnl_link_set_type(link, "bridge"));
     if (!error) {
-        error = link_apply_spec(link, spec, spec->up && !spec->ipv6_off);
+        error = link_apply_spec(link, spec, is_up);
     }
     if (!error) {
         error = rtnl_result(r, rtnl_link_add(r->sock, link,
                                              NLM_F_CREATE | NLM_F_EXCL));
-    }
-    if (!error && spec->ipv6_off) {
-        /* See veth_finish_ipv6_off() for why this is a second request. */
-        error = link_set_ipv6_off(r, spec->name, true, false);
-        if (!error && spec->up) {
-            error = link_set_up(r, spec->name, true);
-        }
-        if (error) {
-            link_undo(r, spec->name);
+        if (!error) {
+            error = link_finish(r, spec, &is_up, true);
+            if (error) {
+                link_undo(r, spec->name);
+            }
         }
     }
     rtnl_link_put(link);
@@ -523,7 +575,7 @@ rtnl_link_delete(struct rtnl *r, const char *name)
         return ENOMEM;
     }
     rtnl_link_set_name(link, name);
-    int error = rtnl_result(r, rtnl_link_delete(r->sock, link));
+    int error = rtnl_result(r, libnl_link_delete(r->sock, link));
     rtnl_link_put(link);
     return error;
 }
@@ -545,7 +597,7 @@ rtnl_link_set_master(struct rtnl *r, const char *name, const char *master)
         return ENOMEM;
     }
     /* IFLA_MASTER 0 releases the link from its master. */
-    rtnl_link_set_master(changes, master_ifindex);
+    libnl_link_set_master(changes, master_ifindex);
     int error = link_change(r, name, changes);
     rtnl_link_put(changes);
     return error;
@@ -568,7 +620,7 @@ rtnl_link_set_mtu(struct rtnl *r, const char *name, int mtu)
     if (!changes) {
         return ENOMEM;
     }
-    rtnl_link_set_mtu(changes, mtu);
+    libnl_link_set_mtu(changes, mtu);
     int error = link_change(r, name, changes);
     rtnl_link_put(changes);
     return error;
@@ -598,15 +650,8 @@ rtnl_link_set_mac(struct rtnl *r, const char *name, const char *mac)
 int
 rtnl_link_set_alias(struct rtnl *r, const char *name, const char *alias)
 {
-    struct rtnl_link *changes = rtnl_link_alloc();
-    if (!changes) {
-        return ENOMEM;
-    }
     /* An empty IFLA_IFALIAS clears the alias. */
-    rtnl_link_set_ifalias(changes, alias ? alias : "");
-    int error = link_change(r, name, changes);
-    rtnl_link_put(changes);
-    return error;
+    return link_update(r, name, alias ? alias : "", -1, false);
 }
 
 /* Note that this does not remove a link-local address the link already
@@ -614,7 +659,8 @@ rtnl_link_set_alias(struct rtnl *r, const char *name, const char *alias)
 int
 rtnl_link_set_ipv6_off(struct rtnl *r, const char *name, bool off)
 {
-    return link_set_ipv6_off(r, name, off, false);
+    return link_update(r, name, NULL,
+                       off ? ADDR_GEN_MODE_NONE : ADDR_GEN_MODE_EUI64, false);
 }
 
 static void
@@ -792,7 +838,7 @@ rtnl_addr_add(struct rtnl *r, const char *ifname, const char *cidr)
     int error = addr_build(r, ifname, cidr, &addr);
 
     if (!error) {
-        error = rtnl_result(r, rtnl_addr_add(r->sock, addr, NLM_F_EXCL));
+        error = rtnl_result(r, libnl_addr_add(r->sock, addr, NLM_F_EXCL));
         rtnl_addr_put(addr);
     }
     return error;
@@ -960,7 +1006,7 @@ rtnl_route_add(struct rtnl *r, const char *dst, const char *gateway,
         }
         rtnl_route_add_nexthop(route, nh);   /* Takes ownership of 'nh'. */
     }
-    error = rtnl_result(r, rtnl_route_add(r->sock, route, NLM_F_EXCL));
+    error = rtnl_result(r, libnl_route_add(r->sock, route, NLM_F_EXCL));
 
 out:
     rtnl_route_put(route);
