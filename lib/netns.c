@@ -1,30 +1,191 @@
-/* STAND-IN for the probe branch only: the minimum of netns.h that the
- * sysctl, ethtool and probe modules and their tests need (opening, entering
- * and restoring namespaces).  The netns branch owns the real
- * implementation; drop this file in favour of it at merge. */
+/* Named network namespaces, made the way iproute2's "ip netns add" makes
+ * them, so that "ip netns list/exec/del" and vplug see the same objects.
+ *
+ * Creating one: the calling thread unshares its network namespace, the new
+ * namespace is bind-mounted from /proc/thread-self/ns/net onto an empty file
+ * under /run/netns, and the thread goes back to the namespace it came from.
+ * Only the calling thread moves (unshare and setns act per thread for
+ * CLONE_NEWNET), so several threads may create namespaces at once.  The one
+ * process-wide step, making /run/netns a shared mount point so that the
+ * mounts propagate to every mount namespace, is done once under a mutex. */
 #include <config.h>
 #include "netns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
+#include "vlog.h"
+
+VLOG_DEFINE_THIS_MODULE(netns);
+
+#define NETNS_RUN_DIR "/run/netns"
+#define THREAD_NETNS "/proc/thread-self/ns/net"
 
 const char *
 netns_dir(void)
 {
-    return "/run/netns";
+    return NETNS_RUN_DIR;
 }
 
 bool
 netns_name_is_valid(const char *name)
 {
-    return (name && name[0] && !strchr(name, '/') && strcmp(name, ".")
-            && strcmp(name, "..") && strlen(name) <= 255);
+    size_t len = name ? strlen(name) : 0;
+
+    return (len > 0 && len <= 255
+            && !strchr(name, '/')
+            && strcmp(name, ".") && strcmp(name, ".."));
+}
+
+/* Returns "/run/netns/NAME"; the caller frees it. */
+static char *
+netns_path(const char *name)
+{
+    return xasprintf("%s/%s", NETNS_RUN_DIR, name);
+}
+
+/* Makes sure NETNS_RUN_DIR exists and is a shared mount point, as iproute2
+ * does: if making it shared fails with EINVAL it is not a mount point yet, so
+ * it is bind-mounted onto itself first.  Done once per process. */
+static int
+netns_prepare_dir(void)
+{
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    static bool done;
+    int error = 0;
+
+    pthread_mutex_lock(&mutex);
+    if (done) {
+        goto out;
+    }
+
+    if (mkdir(NETNS_RUN_DIR, 0755) && errno != EEXIST) {
+        error = errno;
+        VLOG_DBG("cannot create %s: %s", NETNS_RUN_DIR, ovs_strerror(error));
+        goto out;
+    }
+
+    bool bound = false;
+    while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL)) {
+        if (errno != EINVAL || bound) {
+            error = errno;
+            VLOG_DBG("cannot make %s a shared mount point: %s",
+                     NETNS_RUN_DIR, ovs_strerror(error));
+            goto out;
+        }
+        if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC,
+                  NULL)) {
+            error = errno;
+            VLOG_DBG("cannot bind-mount %s on itself: %s",
+                     NETNS_RUN_DIR, ovs_strerror(error));
+            goto out;
+        }
+        bound = true;
+    }
+    done = true;
+
+out:
+    pthread_mutex_unlock(&mutex);
+    return error;
+}
+
+int
+netns_add(const char *name)
+{
+    if (!netns_name_is_valid(name)) {
+        return EINVAL;
+    }
+
+    int error = netns_prepare_dir();
+    if (error) {
+        return error;
+    }
+
+    char *path = netns_path(name);
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) {
+        error = errno;
+        free(path);
+        return error;
+    }
+    close(fd);
+
+    int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (saved_fd < 0) {
+        error = errno;
+        goto error;
+    }
+
+    if (unshare(CLONE_NEWNET)) {
+        error = errno;
+        close(saved_fd);
+        VLOG_DBG("%s: cannot create network namespace: %s",
+                 name, ovs_strerror(error));
+        goto error;
+    }
+
+    /* The thread is in the new namespace now: pin it by the bind mount, then
+     * go back whatever happened (netns_restore() aborts if it cannot). */
+    if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL)) {
+        error = errno;
+        VLOG_DBG("%s: cannot bind-mount the namespace: %s",
+                 name, ovs_strerror(error));
+    }
+    netns_restore(saved_fd);
+    if (error) {
+        goto error;
+    }
+    free(path);
+    return 0;
+
+error:
+    unlink(path);
+    free(path);
+    return error;
+}
+
+int
+netns_delete(const char *name)
+{
+    if (!netns_name_is_valid(name)) {
+        return EINVAL;
+    }
+
+    char *path = netns_path(name);
+    int error = 0;
+
+    /* A file that is not (or no longer) a mount point is still removed, as
+     * "ip netns del" does. */
+    umount2(path, MNT_DETACH);
+    if (unlink(path)) {
+        error = errno;
+        VLOG_DBG("%s: cannot remove %s: %s", name, path, ovs_strerror(error));
+    }
+    free(path);
+    return error;
+}
+
+bool
+netns_exists(const char *name)
+{
+    if (!netns_name_is_valid(name)) {
+        return false;
+    }
+
+    char *path = netns_path(name);
+    struct stat st;
+    bool exists = !stat(path, &st);
+    free(path);
+    return exists;
 }
 
 int
@@ -32,13 +193,15 @@ netns_open(const char *name, int *fdp)
 {
     char *path;
 
-    *fdp = -1;
-    if (name && !netns_name_is_valid(name)) {
+    if (!name) {
+        path = xstrdup(THREAD_NETNS);
+    } else if (netns_name_is_valid(name)) {
+        path = netns_path(name);
+    } else {
+        *fdp = -1;
         return EINVAL;
     }
-    path = (name
-            ? xasprintf("%s/%s", netns_dir(), name)
-            : xstrdup("/proc/thread-self/ns/net"));
+
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int error = fd < 0 ? errno : 0;
     free(path);
@@ -49,23 +212,61 @@ netns_open(const char *name, int *fdp)
 int
 netns_enter(int fd, int *saved_fdp)
 {
-    int error = netns_open(NULL, saved_fdp);
-    if (error) {
-        return error;
+    int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (saved_fd < 0) {
+        *saved_fdp = -1;
+        return errno;
     }
     if (setns(fd, CLONE_NEWNET)) {
-        error = errno;
-        close(*saved_fdp);
+        int error = errno;
+        close(saved_fd);
         *saved_fdp = -1;
+        return error;
     }
-    return error;
+    *saved_fdp = saved_fd;
+    return 0;
 }
 
 void
 netns_restore(int saved_fd)
 {
     if (setns(saved_fd, CLONE_NEWNET)) {
+        VLOG_ERR("cannot return to the original network namespace: %s",
+                 ovs_strerror(errno));
         abort();
     }
     close(saved_fd);
+}
+
+static int
+compare_names(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+
+    return strcmp(*a, *b);
+}
+
+int
+netns_list(struct svec *names)
+{
+    DIR *dir = opendir(NETNS_RUN_DIR);
+    if (!dir) {
+        /* No directory: no named namespaces yet. */
+        return errno == ENOENT ? 0 : errno;
+    }
+
+    size_t first = names->n;
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        if (netns_name_is_valid(de->d_name)) {
+            svec_add(names, de->d_name);
+        }
+    }
+    closedir(dir);
+
+    /* Sort only what this call added: 'names' may hold other entries. */
+    qsort(names->names + first, names->n - first, sizeof *names->names,
+          compare_names);
+    return 0;
 }

@@ -13,6 +13,19 @@
 struct svec;
 struct rtnl;
 
+/* Six names of this API are also functions of libnl-route-3, with other
+ * signatures.  Defined under these names, they would not compile beside
+ * libnl's headers and, worse, would capture libnl's own calls (a program's
+ * definition interposes on the shared library's: libnl's rtnl_link_i2name()
+ * would call our rtnl_link_get()).  So their symbols carry a "vplug_"
+ * prefix; callers use the names below unchanged. */
+#define rtnl_link_get vplug_rtnl_link_get
+#define rtnl_link_delete vplug_rtnl_link_delete
+#define rtnl_link_set_master vplug_rtnl_link_set_master
+#define rtnl_link_set_mtu vplug_rtnl_link_set_mtu
+#define rtnl_addr_add vplug_rtnl_addr_add
+#define rtnl_route_add vplug_rtnl_route_add
+
 /* Opens a socket in the namespace open on 'netns_fd' (-1: the calling
  * thread's current namespace).  Returns 0 or errno. */
 int rtnl_open(int netns_fd, struct rtnl **);
