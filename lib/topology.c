@@ -1,2 +1,1704 @@
-/* Placeholder: being written. */
+/* The topology model and its parser.  Parsing happens in two steps: the
+ * JSON text becomes a model (checking types and keys), then the model is
+ * validated by the same code that validates topologies built in memory.
+ * Every error names a path into the file ("/links/0/ends/1/ifname"); the
+ * parser turns it into FILE:LINE:COLUMN with json-pos, topology_validate()
+ * into "link 0 end 1: ". */
 #include <config.h>
+#include "topology.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "json-pos.h"
+#include "util.h"
+
+/* Where errors go, and how they are labelled. */
+struct topo_ctx {
+    const char *file_name;      /* Labels messages; NULL: in memory. */
+    const char *text;           /* The file's text (parser only). */
+    size_t size;
+    char *error;                /* The first error, or NULL. */
+};
+
+static void topo_error(struct topo_ctx *, const char *base, const char *field,
+                       bool key, const char *format, ...)
+    PRINTF_FORMAT(5, 6);
+
+/* Turns 'path' into "link 1 end 0: " and the like, for topologies that
+ * have no file. */
+static void
+put_path_prefix(struct ds *ds, const char *path)
+{
+    const char *comps[4];
+    size_t lens[4];
+    int n = 0;
+
+    for (const char *p = path; *p == '/' && n < 4; ) {
+        p++;
+        size_t len = strcspn(p, "/");
+        comps[n] = p;
+        lens[n] = len;
+        n++;
+        p += len;
+    }
+    if (n >= 2 && lens[0] == 5 && !memcmp(comps[0], "links", 5)) {
+        ds_put_format(ds, "link %.*s", (int) lens[1], comps[1]);
+        if (n >= 4 && lens[2] == 4 && !memcmp(comps[2], "ends", 4)) {
+            ds_put_format(ds, " end %.*s", (int) lens[3], comps[3]);
+        }
+        ds_put_cstr(ds, ": ");
+    } else if (n >= 2 && lens[0] == 8 && !memcmp(comps[0], "switches", 8)) {
+        char *name = json_pos_get_token(comps[1], lens[1]);
+        ds_put_format(ds, "switch '%s': ", name);
+        free(name);
+    }
+}
+
+/* Records the error about the value at 'base' + "/" + 'field' ('field' is
+ * an escaped path suffix or NULL), or about its key if 'key'.  Only the
+ * first error counts. */
+static void
+topo_error(struct topo_ctx *ctx, const char *base, const char *field,
+           bool key, const char *format, ...)
+{
+    if (ctx->error) {
+        return;
+    }
+
+    struct ds path = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&path, base);
+    if (field) {
+        ds_put_format(&path, "/%s", field);
+    }
+
+    struct ds msg = DS_EMPTY_INITIALIZER;
+    if (ctx->file_name) {
+        struct json_pos *pos = json_pos_scan(ctx->text, ctx->size);
+        int line, column;
+        json_pos_find(pos, ds_cstr(&path), key, &line, &column);
+        json_pos_destroy(pos);
+        ds_put_format(&msg, "%s:%d:%d: ", ctx->file_name, line, column);
+    } else {
+        put_path_prefix(&msg, ds_cstr(&path));
+    }
+
+    va_list args;
+    va_start(args, format);
+    ds_put_format_valist(&msg, format, args);
+    va_end(args);
+
+    ctx->error = ds_steal_cstr(&msg);
+    ds_destroy(&path);
+}
+
+/* Returns "/switches/NAME", escaped.  Caller frees. */
+static char *
+switch_path(const char *name)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&ds, "/switches/");
+    json_pos_put_token(&ds, name);
+    return ds_steal_cstr(&ds);
+}
+
+/* Kinds. */
+
+static const char *const kind_names[] = {
+    [TOPO_SW_OVS] = "ovs",
+    [TOPO_SW_BRIDGE] = "bridge",
+    [TOPO_SW_DIRECT] = "direct",
+};
+
+const char *
+topo_switch_kind_name(enum topo_switch_kind kind)
+{
+    return (unsigned int) kind < ARRAY_SIZE(kind_names)
+           ? kind_names[kind] : "unknown";
+}
+
+bool
+topo_switch_kind_from_name(const char *name, enum topo_switch_kind *kind)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++) {
+        if (name && !strcmp(name, kind_names[i])) {
+            *kind = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Memory. */
+
+void
+topo_end_init(struct topo_end *end)
+{
+    memset(end, 0, sizeof *end);
+    svec_init(&end->addrs);
+    end->vlan = -1;
+}
+
+static void
+kvs_free(struct topo_kv *kvs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kvs[i].key);
+        free(kvs[i].value);
+    }
+    free(kvs);
+}
+
+static struct topo_kv *
+kvs_clone(const struct topo_kv *kvs, size_t n)
+{
+    struct topo_kv *copy = xcalloc(n, sizeof *copy);
+    for (size_t i = 0; i < n; i++) {
+        copy[i].key = xstrdup(kvs[i].key);
+        copy[i].value = xstrdup(kvs[i].value);
+    }
+    return copy;
+}
+
+void
+topo_end_uninit(struct topo_end *end)
+{
+    if (!end) {
+        return;
+    }
+    free(end->ns);
+    free(end->sw);
+    free(end->ifname);
+    svec_destroy(&end->addrs);
+    free(end->mac);
+    kvs_free(end->external_ids, end->n_external_ids);
+    for (size_t i = 0; i < end->n_routes; i++) {
+        free(end->routes[i].dst);
+        free(end->routes[i].via);
+    }
+    free(end->routes);
+    free(end->gateway);
+    topo_end_init(end);
+    svec_destroy(&end->addrs);
+}
+
+static void
+topo_end_clone(struct topo_end *dst, const struct topo_end *src)
+{
+    topo_end_init(dst);
+    dst->ns = nullable_xstrdup(src->ns);
+    dst->sw = nullable_xstrdup(src->sw);
+    dst->ifname = nullable_xstrdup(src->ifname);
+    for (size_t i = 0; i < src->addrs.n; i++) {
+        svec_add(&dst->addrs, src->addrs.names[i]);
+    }
+    dst->mac = nullable_xstrdup(src->mac);
+    dst->mtu = src->mtu;
+    dst->vlan = src->vlan;
+    dst->external_ids = kvs_clone(src->external_ids, src->n_external_ids);
+    dst->n_external_ids = src->n_external_ids;
+    dst->routes = xcalloc(src->n_routes, sizeof *dst->routes);
+    for (size_t i = 0; i < src->n_routes; i++) {
+        dst->routes[i].dst = nullable_xstrdup(src->routes[i].dst);
+        dst->routes[i].via = nullable_xstrdup(src->routes[i].via);
+    }
+    dst->n_routes = src->n_routes;
+    dst->gateway = nullable_xstrdup(src->gateway);
+}
+
+static void
+topo_switch_uninit(struct topo_switch *sw)
+{
+    free(sw->name);
+    free(sw->datapath);
+    free(sw->fail_mode);
+    free(sw->port_type);
+    kvs_free(sw->external_ids, sw->n_external_ids);
+    free(sw->fallback);
+}
+
+void
+topology_destroy(struct topology *t)
+{
+    if (!t) {
+        return;
+    }
+    free(t->name);
+    for (size_t i = 0; i < t->n_switches; i++) {
+        topo_switch_uninit(&t->switches[i]);
+    }
+    free(t->switches);
+    for (size_t i = 0; i < t->n_links; i++) {
+        topo_end_uninit(&t->links[i].ends[0]);
+        topo_end_uninit(&t->links[i].ends[1]);
+    }
+    free(t->links);
+    free(t);
+}
+
+struct topology *
+topology_clone(const struct topology *t)
+{
+    struct topology *c = xzalloc(sizeof *c);
+    c->name = nullable_xstrdup(t->name);
+    c->switches = xcalloc(t->n_switches, sizeof *c->switches);
+    c->n_switches = t->n_switches;
+    for (size_t i = 0; i < t->n_switches; i++) {
+        const struct topo_switch *s = &t->switches[i];
+        struct topo_switch *d = &c->switches[i];
+        d->name = nullable_xstrdup(s->name);
+        d->kind = s->kind;
+        d->datapath = nullable_xstrdup(s->datapath);
+        d->fail_mode = nullable_xstrdup(s->fail_mode);
+        d->port_type = nullable_xstrdup(s->port_type);
+        d->mtu = s->mtu;
+        d->external_ids = kvs_clone(s->external_ids, s->n_external_ids);
+        d->n_external_ids = s->n_external_ids;
+        d->fallback = xcalloc(s->n_fallback, sizeof *d->fallback);
+        if (s->n_fallback) {
+            memcpy(d->fallback, s->fallback,
+                   s->n_fallback * sizeof *d->fallback);
+        }
+        d->n_fallback = s->n_fallback;
+    }
+    c->links = xcalloc(t->n_links, sizeof *c->links);
+    c->n_links = t->n_links;
+    for (size_t i = 0; i < t->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            topo_end_clone(&c->links[i].ends[j], &t->links[i].ends[j]);
+        }
+    }
+    return c;
+}
+
+struct topo_switch *
+topology_find_switch(const struct topology *t, const char *name)
+{
+    for (size_t i = 0; name && i < t->n_switches; i++) {
+        if (t->switches[i].name && !strcmp(t->switches[i].name, name)) {
+            return &t->switches[i];
+        }
+    }
+    return NULL;
+}
+
+/* Generated interface names. */
+
+static uint32_t
+fnv1a(uint32_t hash, const void *data, size_t size)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < size; i++) {
+        hash = (hash ^ p[i]) * 16777619u;
+    }
+    return hash;
+}
+
+/* Attempt 0 is topology_generate_ifname(); the parser moves on to later
+ * attempts only when a name is taken. */
+static char *
+generate_ifname(const char *name, size_t link_idx, int end_idx,
+                unsigned int attempt)
+{
+    char *seed = (attempt
+                  ? xasprintf("%s/%zu/%u", name ? name : "", link_idx,
+                              attempt)
+                  : xasprintf("%s/%zu", name ? name : "", link_idx));
+    uint32_t hash = fnv1a(2166136261u, seed, strlen(seed));
+    free(seed);
+    /* "v" + 8 + "-" + at most 5 digits: at most 15 bytes. */
+    return xasprintf("v%08x-%d", hash, end_idx % 100000);
+}
+
+char *
+topology_generate_ifname(const char *name, size_t link_idx, int end_idx)
+{
+    return generate_ifname(name, link_idx, end_idx, 0);
+}
+
+/* A set of strings, each with an owner: enough for names unique across
+ * thousands of links. */
+struct name_set {
+    struct name_entry {
+        char *key;
+        long owner;
+    } *slots;
+    size_t mask;                /* Number of slots - 1. */
+    size_t n;
+};
+
+static void
+name_set_init(struct name_set *set, size_t hint)
+{
+    size_t n = 16;
+    while (n < hint * 2) {
+        n *= 2;
+    }
+    set->slots = xcalloc(n, sizeof *set->slots);
+    set->mask = n - 1;
+    set->n = 0;
+}
+
+static void
+name_set_destroy(struct name_set *set)
+{
+    for (size_t i = 0; i <= set->mask; i++) {
+        free(set->slots[i].key);
+    }
+    free(set->slots);
+}
+
+static struct name_entry *
+name_set_slot(const struct name_set *set, const char *key)
+{
+    size_t i = fnv1a(2166136261u, key, strlen(key)) & set->mask;
+    while (set->slots[i].key && strcmp(set->slots[i].key, key)) {
+        i = (i + 1) & set->mask;
+    }
+    return &set->slots[i];
+}
+
+/* Adds 'key' with 'owner' unless it is there.  Returns the entry that was
+ * already there, or NULL. */
+static const struct name_entry *
+name_set_add(struct name_set *set, const char *key, long owner)
+{
+    struct name_entry *e = name_set_slot(set, key);
+    if (e->key) {
+        return e;
+    }
+    if ((set->n + 1) * 2 > set->mask + 1) {
+        struct name_set bigger;
+        name_set_init(&bigger, set->n + 1);
+        for (size_t i = 0; i <= set->mask; i++) {
+            if (set->slots[i].key) {
+                *name_set_slot(&bigger, set->slots[i].key) = set->slots[i];
+            }
+        }
+        bigger.n = set->n;
+        free(set->slots);
+        *set = bigger;
+        e = name_set_slot(set, key);
+    }
+    e->key = xstrdup(key);
+    e->owner = owner;
+    set->n++;
+    return NULL;
+}
+
+/* Addresses. */
+
+static bool
+parse_address(const char *s, int *family, uint8_t addr[16])
+{
+    uint8_t buf[16];
+    if (!addr) {
+        addr = buf;
+    }
+    memset(addr, 0, 16);
+    if (inet_pton(AF_INET, s, addr) == 1) {
+        *family = AF_INET;
+        return true;
+    } else if (inet_pton(AF_INET6, s, addr) == 1) {
+        *family = AF_INET6;
+        return true;
+    }
+    return false;
+}
+
+/* Like topology_parse_cidr(), with the address in binary. */
+static char *
+parse_cidr__(const char *cidr, int *familyp, uint8_t addr[16], int *plenp)
+{
+    const char *slash = strchr(cidr, '/');
+    if (!slash) {
+        return xasprintf("address '%s' has no prefix length "
+                         "(expected ADDRESS/PREFIXLEN)", cidr);
+    }
+
+    char *host = xmemdup0(cidr, slash - cidr);
+    int family;
+    bool ok = parse_address(host, &family, addr);
+    free(host);
+    if (!ok) {
+        return xasprintf("'%s' is not a valid IPv4 or IPv6 address "
+                         "with prefix length", cidr);
+    }
+
+    int max = family == AF_INET ? 32 : 128;
+    const char *p = slash + 1;
+    size_t len = strspn(p, "0123456789");
+    int plen = -1;
+    if (len >= 1 && len <= 3 && !p[len]) {
+        plen = atoi(p);
+    }
+    if (plen < 0 || plen > max) {
+        return xasprintf("prefix length in '%s' is not between 0 and %d",
+                         cidr, max);
+    }
+    *familyp = family;
+    *plenp = plen;
+    return NULL;
+}
+
+char *
+topology_parse_cidr(const char *cidr, int *familyp, char **addrp,
+                    int *plenp)
+{
+    uint8_t addr[16];
+    int family, plen;
+    char *error = parse_cidr__(cidr, &family, addr, &plen);
+    if (error) {
+        if (addrp) {
+            *addrp = NULL;
+        }
+        return error;
+    }
+    if (familyp) {
+        *familyp = family;
+    }
+    if (addrp) {
+        *addrp = xmemdup0(cidr, strchr(cidr, '/') - cidr);
+    }
+    if (plenp) {
+        *plenp = plen;
+    }
+    return NULL;
+}
+
+/* Names. */
+
+/* The kernel's rules for interface names (as rtnl_ifname_is_valid()). */
+static bool
+check_ifname(struct topo_ctx *ctx, const char *base, const char *field,
+             bool key, const char *name)
+{
+    size_t len = strlen(name);
+    if (!len) {
+        topo_error(ctx, base, field, key, "interface name is empty");
+    } else if (len > 15) {
+        topo_error(ctx, base, field, key,
+                   "interface name '%s' is longer than 15 bytes", name);
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        topo_error(ctx, base, field, key,
+                   "interface name '%s' is not allowed", name);
+    } else {
+        for (const char *p = name; *p; p++) {
+            if (*p == '/' || *p == ':') {
+                topo_error(ctx, base, field, key,
+                           "interface name '%s' contains '%c'", name, *p);
+                return false;
+            } else if (strchr(" \t\n\v\f\r", *p)) {
+                topo_error(ctx, base, field, key,
+                           "interface name '%s' contains whitespace", name);
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool
+check_ns_name(struct topo_ctx *ctx, const char *base, const char *name)
+{
+    size_t len = strlen(name);
+    if (!len) {
+        topo_error(ctx, base, "ns", false, "namespace name is empty");
+    } else if (len > 255) {
+        topo_error(ctx, base, "ns", false,
+                   "namespace name '%.20s...' is longer than 255 bytes",
+                   name);
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        topo_error(ctx, base, "ns", false,
+                   "namespace name '%s' is not allowed", name);
+    } else if (strchr(name, '/')) {
+        topo_error(ctx, base, "ns", false,
+                   "namespace name '%s' contains '/'", name);
+    } else {
+        return true;
+    }
+    return false;
+}
+
+static bool
+check_topology_name(struct topo_ctx *ctx, const char *name)
+{
+    if (!name) {
+        topo_error(ctx, "", NULL, false, "topology has no 'name'");
+        return false;
+    }
+    size_t len = strlen(name);
+    if (!len) {
+        topo_error(ctx, "/name", NULL, false, "topology name is empty");
+        return false;
+    } else if (len > 64) {
+        topo_error(ctx, "/name", NULL, false,
+                   "topology name '%s' is longer than 64 bytes", name);
+        return false;
+    }
+    for (const char *p = name; *p; p++) {
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", *p)) {
+            topo_error(ctx, "/name", NULL, false,
+                       "topology name '%s' contains '%c' (allowed: letters, "
+                       "digits, '_', '.', '-')", name, *p);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+hex_digit(char c)
+{
+    return (c >= '0' && c <= '9' ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : -1);
+}
+
+/* Returns true if 's' is "xx:xx:xx:xx:xx:xx" in hex, and the bytes. */
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+    if (strlen(s) != 17) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        int hi = hex_digit(s[i * 3]);
+        int lo = hex_digit(s[i * 3 + 1]);
+        if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':')) {
+            return false;
+        }
+        mac[i] = hi * 16 + lo;
+    }
+    return true;
+}
+
+static bool
+check_mac(struct topo_ctx *ctx, const char *base, const char *mac)
+{
+    uint8_t b[6];
+    if (!parse_mac(mac, b)) {
+        topo_error(ctx, base, "mac", false, "invalid mac '%s' "
+                   "(expected six hex bytes as in 'aa:bb:cc:dd:ee:ff')", mac);
+    } else if (b[0] & 1) {
+        topo_error(ctx, base, "mac", false,
+                   "mac '%s' is a multicast address", mac);
+    } else if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5])) {
+        topo_error(ctx, base, "mac", false, "mac '%s' is all zeros", mac);
+    } else {
+        for (const char *p = mac; *p; p++) {
+            if (*p >= 'A' && *p <= 'F') {
+                topo_error(ctx, base, "mac", false,
+                           "mac '%s' is not in lowercase", mac);
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool
+check_range(struct topo_ctx *ctx, const char *base, const char *field,
+            const char *what, long long int value, int min, int max)
+{
+    if (value < min || value > max) {
+        topo_error(ctx, base, field, false,
+                   "%s %lld is out of range %d..%d", what, value, min, max);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
+          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(kvs[i].key, kvs[j].key)) {
+                topo_error(ctx, base, "external_ids", false,
+                           "external_ids key '%s' is listed twice",
+                           kvs[i].key);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Validation of the model. */
+
+static bool
+check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
+{
+    const struct topo_switch *sw = &t->switches[idx];
+    char *base = switch_path(sw->name ? sw->name : "");
+    bool ok = false;
+
+    if (!sw->name) {
+        topo_error(ctx, "/switches", NULL, false, "switch %zu has no name",
+                   idx);
+        goto out;
+    }
+    if (!check_ifname(ctx, base, NULL, true, sw->name)) {
+        goto out;
+    }
+    for (size_t i = 0; i < idx; i++) {
+        if (t->switches[i].name && !strcmp(t->switches[i].name, sw->name)) {
+            topo_error(ctx, base, NULL, true,
+                       "switch '%s' is declared twice", sw->name);
+            goto out;
+        }
+    }
+
+    if (sw->kind == TOPO_SW_OVS) {
+        if (sw->datapath && strcmp(sw->datapath, "auto")
+            && strcmp(sw->datapath, "netdev")
+            && strcmp(sw->datapath, "system")) {
+            topo_error(ctx, base, "datapath", false,
+                       "unknown datapath '%s' (expected 'auto', 'netdev' "
+                       "or 'system')", sw->datapath);
+            goto out;
+        }
+        if (sw->fail_mode && strcmp(sw->fail_mode, "standalone")
+            && strcmp(sw->fail_mode, "secure")) {
+            topo_error(ctx, base, "fail_mode", false,
+                       "unknown fail_mode '%s' (expected 'standalone' or "
+                       "'secure')", sw->fail_mode);
+            goto out;
+        }
+        if (sw->port_type && !sw->port_type[0]) {
+            topo_error(ctx, base, "port_type", false,
+                       "port_type is empty (the plain port type is "
+                       "'system')");
+            goto out;
+        }
+    } else if (sw->kind == TOPO_SW_BRIDGE) {
+        const char *field = (sw->datapath ? "datapath"
+                             : sw->fail_mode ? "fail_mode"
+                             : sw->port_type ? "port_type"
+                             : NULL);
+        if (field) {
+            topo_error(ctx, base, field, false,
+                       "%s applies only to ovs switches, and '%s' is a "
+                       "bridge", field, sw->name);
+            goto out;
+        }
+    } else {
+        topo_error(ctx, base, "kind", false,
+                   "switch kind '%s' is only valid in 'fallback' "
+                   "(expected 'ovs' or 'bridge')",
+                   topo_switch_kind_name(sw->kind));
+        goto out;
+    }
+
+    if (sw->mtu && !check_range(ctx, base, "mtu", "mtu", sw->mtu,
+                                68, 65535)) {
+        goto out;
+    }
+    if (!check_kvs(ctx, base, sw->external_ids, sw->n_external_ids)) {
+        goto out;
+    }
+    for (size_t i = 0; i < sw->n_fallback; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "fallback/%zu", i);
+        enum topo_switch_kind k = sw->fallback[i];
+        if ((unsigned int) k > TOPO_SW_DIRECT) {
+            topo_error(ctx, base, field, false, "unknown fallback kind %d",
+                       (int) k);
+            goto out;
+        }
+        if (k == sw->kind) {
+            topo_error(ctx, base, field, false,
+                       "fallback of %s '%s' lists its own kind",
+                       topo_switch_kind_name(sw->kind), sw->name);
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (sw->fallback[j] == k) {
+                topo_error(ctx, base, field, false,
+                           "fallback lists '%s' twice",
+                           topo_switch_kind_name(k));
+                goto out;
+            }
+        }
+    }
+    ok = true;
+
+out:
+    free(base);
+    return ok;
+}
+
+/* Checks the route 'r' of the end at 'base'. */
+static bool
+check_route(struct topo_ctx *ctx, const char *base, size_t idx,
+            const struct topo_route *r)
+{
+    char field[48];
+    int dst_family = AF_UNSPEC;
+
+    snprintf(field, sizeof field, "routes/%zu/dst", idx);
+    if (!r->dst) {
+        snprintf(field, sizeof field, "routes/%zu", idx);
+        topo_error(ctx, base, field, false, "route has no 'dst'");
+        return false;
+    } else if (strcmp(r->dst, "default")) {
+        uint8_t addr[16];
+        int plen;
+        char *error = parse_cidr__(r->dst, &dst_family, addr, &plen);
+        if (error) {
+            topo_error(ctx, base, field, false, "route destination: %s",
+                       error);
+            free(error);
+            return false;
+        }
+        int bytes = dst_family == AF_INET ? 4 : 16;
+        for (int bit = plen; bit < bytes * 8; bit++) {
+            if (addr[bit / 8] & (0x80 >> (bit % 8))) {
+                topo_error(ctx, base, field, false,
+                           "route destination '%s' has host bits set",
+                           r->dst);
+                return false;
+            }
+        }
+    }
+
+    snprintf(field, sizeof field, "routes/%zu/via", idx);
+    if (!r->via) {
+        if (dst_family == AF_UNSPEC) {
+            snprintf(field, sizeof field, "routes/%zu", idx);
+            topo_error(ctx, base, field, false,
+                       "default route has no 'via'");
+            return false;
+        }
+        return true;
+    }
+    int via_family;
+    if (!parse_address(r->via, &via_family, NULL)) {
+        topo_error(ctx, base, field, false,
+                   "route gateway '%s' is not a valid IPv4 or IPv6 address",
+                   r->via);
+        return false;
+    }
+    if (dst_family != AF_UNSPEC && dst_family != via_family) {
+        topo_error(ctx, base, field, false,
+                   "route gateway '%s' is not in the family of '%s'",
+                   r->via, r->dst);
+        return false;
+    }
+    return true;
+}
+
+/* Checks everything about one end that does not involve other ends. */
+static bool
+check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
+          const struct topo_end *end)
+{
+    const struct topo_switch *sw = NULL;
+
+    if (end->ns && end->sw) {
+        topo_error(ctx, base, "switch", true,
+                   "link end has both 'ns' and 'switch'");
+        return false;
+    }
+    if (end->ns && !check_ns_name(ctx, base, end->ns)) {
+        return false;
+    }
+    if (end->sw) {
+        sw = topology_find_switch(t, end->sw);
+        if (!sw) {
+            topo_error(ctx, base, "switch", false,
+                       "switch '%s' is not declared in 'switches'", end->sw);
+            return false;
+        }
+    }
+    if (!end->ifname) {
+        topo_error(ctx, base, "ifname", false, "link end has no 'ifname'");
+        return false;
+    }
+    if (!check_ifname(ctx, base, "ifname", false, end->ifname)) {
+        return false;
+    }
+
+    if (sw && end->addrs.n) {
+        topo_error(ctx, base, "addrs", false,
+                   "port '%s' of switch '%s' cannot have addresses "
+                   "(addresses go on namespace ends)", end->ifname, sw->name);
+        return false;
+    }
+    uint8_t (*addrs)[17] = xcalloc(end->addrs.n + 1, sizeof *addrs);
+    for (size_t i = 0; i < end->addrs.n; i++) {
+        char field[32];
+        int family, plen;
+        snprintf(field, sizeof field, "addrs/%zu", i);
+        char *error = parse_cidr__(end->addrs.names[i], &family, addrs[i],
+                                   &plen);
+        if (error) {
+            topo_error(ctx, base, field, false, "%s", error);
+            free(error);
+            free(addrs);
+            return false;
+        }
+        addrs[i][16] = family == AF_INET ? 4 : 6;
+        for (size_t j = 0; j < i; j++) {
+            if (!memcmp(addrs[i], addrs[j], 17)) {
+                topo_error(ctx, base, field, false,
+                           "address '%s' is listed twice (as '%s')",
+                           end->addrs.names[i], end->addrs.names[j]);
+                free(addrs);
+                return false;
+            }
+        }
+    }
+
+    if (end->mac && !check_mac(ctx, base, end->mac)) {
+        free(addrs);
+        return false;
+    }
+    if (end->mtu && !check_range(ctx, base, "mtu", "mtu", end->mtu,
+                                 68, 65535)) {
+        free(addrs);
+        return false;
+    }
+    if (end->vlan != -1) {
+        if (!check_range(ctx, base, "vlan", "vlan", end->vlan, 1, 4095)) {
+            free(addrs);
+            return false;
+        } else if (!sw) {
+            topo_error(ctx, base, "vlan", false,
+                       "vlan applies only to ports of ovs switches, and "
+                       "'%s' is a namespace end", end->ifname);
+            free(addrs);
+            return false;
+        } else if (sw->kind != TOPO_SW_OVS) {
+            topo_error(ctx, base, "vlan", false,
+                       "vlan applies only to ports of ovs switches, and "
+                       "'%s' is a %s", sw->name,
+                       topo_switch_kind_name(sw->kind));
+            free(addrs);
+            return false;
+        }
+    }
+    if (end->n_external_ids && !sw) {
+        topo_error(ctx, base, "external_ids", false,
+                   "external_ids applies only to switch ports, and '%s' is "
+                   "a namespace end", end->ifname);
+        free(addrs);
+        return false;
+    }
+    if (!check_kvs(ctx, base, end->external_ids, end->n_external_ids)) {
+        free(addrs);
+        return false;
+    }
+
+    if (end->n_routes && sw) {
+        topo_error(ctx, base, "routes", false,
+                   "port '%s' of switch '%s' cannot have routes "
+                   "(routes go on namespace ends)", end->ifname, sw->name);
+        free(addrs);
+        return false;
+    }
+    for (size_t i = 0; i < end->n_routes; i++) {
+        if (!check_route(ctx, base, i, &end->routes[i])) {
+            free(addrs);
+            return false;
+        }
+    }
+
+    if (end->gateway) {
+        int family;
+        bool found = false;
+        if (sw) {
+            topo_error(ctx, base, "gateway", false,
+                       "port '%s' of switch '%s' cannot have a gateway "
+                       "(gateways go on namespace ends)", end->ifname,
+                       sw->name);
+        } else if (!parse_address(end->gateway, &family, NULL)) {
+            topo_error(ctx, base, "gateway", false,
+                       "gateway '%s' is not a valid IPv4 or IPv6 address",
+                       end->gateway);
+        } else {
+            for (size_t i = 0; i < end->addrs.n; i++) {
+                found |= addrs[i][16] == (family == AF_INET ? 4 : 6);
+            }
+            if (!found) {
+                topo_error(ctx, base, "gateway", false,
+                           "gateway '%s' is not in the family of any "
+                           "address of '%s'", end->gateway, end->ifname);
+            }
+        }
+        if (!found) {
+            free(addrs);
+            return false;
+        }
+    }
+    free(addrs);
+    return true;
+}
+
+static void
+put_where(struct ds *ds, const char *ns)
+{
+    if (ns) {
+        ds_put_format(ds, "namespace '%s'", ns);
+    } else {
+        ds_put_cstr(ds, "the current namespace");
+    }
+}
+
+/* Checks that the end 'j' of link 'i' does not reuse a name in its
+ * namespace.  'names' maps "NS/IFNAME" ("/IFNAME" in the current
+ * namespace) to its first owner: 2 * link + end, or -1 - switch. */
+static bool
+check_unique(struct topo_ctx *ctx, const struct topology *t,
+             const char *base, size_t i, int j, struct name_set *names)
+{
+    const struct topo_end *end = &t->links[i].ends[j];
+    const char *ns = end->sw ? NULL : end->ns;
+    char *key = xasprintf("%s/%s", ns ? ns : "", end->ifname);
+    const struct name_entry *e = name_set_add(names, key, 2 * (long) i + j);
+    free(key);
+    if (!e) {
+        return true;
+    }
+
+    struct ds where = DS_EMPTY_INITIALIZER;
+    put_where(&where, ns);
+    if (e->owner < 0) {
+        topo_error(ctx, base, "ifname", false,
+                   "interface name '%s' in %s is already the name of "
+                   "switch '%s'", end->ifname, ds_cstr(&where),
+                   t->switches[-1 - e->owner].name);
+    } else if (e->owner / 2 == (long) i) {
+        topo_error(ctx, base, "ifname", false,
+                   "both ends of the link are interface '%s' in %s",
+                   end->ifname, ds_cstr(&where));
+    } else {
+        topo_error(ctx, base, "ifname", false,
+                   "interface name '%s' is used twice in %s "
+                   "(first by link %ld end %ld)", end->ifname,
+                   ds_cstr(&where), e->owner / 2, e->owner % 2);
+    }
+    ds_destroy(&where);
+    return false;
+}
+
+static bool
+validate(struct topo_ctx *ctx, const struct topology *t)
+{
+    struct name_set names;
+    bool ok = false;
+
+    if (!check_topology_name(ctx, t->name)) {
+        return false;
+    }
+
+    name_set_init(&names, t->n_switches + 2 * t->n_links);
+    for (size_t i = 0; i < t->n_switches; i++) {
+        if (!check_switch(ctx, t, i)) {
+            goto out;
+        }
+        /* A switch is also an interface of that name in the current
+         * namespace (an OVS bridge's internal port, a Linux bridge). */
+        char *key = xasprintf("/%s", t->switches[i].name);
+        name_set_add(&names, key, -1 - (long) i);
+        free(key);
+    }
+
+    if (!t->n_links) {
+        topo_error(ctx, "/links", NULL, false, "topology has no links");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_links; i++) {
+        const struct topo_link *link = &t->links[i];
+        for (int j = 0; j < 2; j++) {
+            char *base = xasprintf("/links/%zu/ends/%d", i, j);
+            bool end_ok = (check_end(ctx, t, base, &link->ends[j])
+                           && check_unique(ctx, t, base, i, j, &names));
+            free(base);
+            if (!end_ok) {
+                goto out;
+            }
+        }
+        if (link->ends[0].sw && link->ends[1].sw
+            && !strcmp(link->ends[0].sw, link->ends[1].sw)) {
+            char *base = xasprintf("/links/%zu/ends/1", i);
+            topo_error(ctx, base, "switch", false,
+                       "both ends of the link attach to switch '%s'",
+                       link->ends[0].sw);
+            free(base);
+            goto out;
+        }
+    }
+    ok = true;
+
+out:
+    name_set_destroy(&names);
+    return ok;
+}
+
+char *
+topology_validate(const struct topology *t)
+{
+    struct topo_ctx ctx = { .file_name = NULL };
+    validate(&ctx, t);
+    return ctx.error;
+}
+
+/* From JSON to the model. */
+
+static const char *
+json_type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "unknown";
+}
+
+/* Checks that 'j' (at 'base'/'field') has 'type', described as 'expected'
+ * ("a string"), and names it 'what' otherwise. */
+static bool
+expect_type(struct topo_ctx *ctx, const char *base, const char *field,
+            const json_t *j, json_type type, const char *what,
+            const char *expected)
+{
+    if (json_typeof(j) != type) {
+        topo_error(ctx, base, field, false, "%s must be %s, not %s",
+                   what, expected, json_type_name(j));
+        return false;
+    }
+    return true;
+}
+
+/* Rejects keys of 'obj' that are not in the null-terminated 'allowed'. */
+static bool
+check_keys(struct topo_ctx *ctx, const char *base, const json_t *obj,
+           const char *const allowed[], const char *where)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach ((json_t *) obj, key, value) {
+        bool found = false;
+        for (const char *const *a = allowed; *a; a++) {
+            found |= !strcmp(*a, key);
+        }
+        if (!found) {
+            struct ds field = DS_EMPTY_INITIALIZER;
+            json_pos_put_token(&field, key);
+            topo_error(ctx, base, ds_cstr(&field), true,
+                       "unknown key '%s' in %s", key, where);
+            ds_destroy(&field);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Stores a copy of the string member 'field' of 'obj' in '*out', if there
+ * is one.  A null member is allowed, and stores NULL, only if
+ * 'nullable'. */
+static bool
+get_string(struct topo_ctx *ctx, const char *base, const json_t *obj,
+           const char *field, bool nullable, char **out)
+{
+    const json_t *j = json_object_get(obj, field);
+    if (!j || (nullable && json_is_null(j))) {
+        return true;
+    }
+    if (!expect_type(ctx, base, field, j, JSON_STRING, field, "a string")) {
+        return false;
+    }
+    free(*out);
+    *out = xstrdup(json_string_value(j));
+    return true;
+}
+
+static bool
+get_int(struct topo_ctx *ctx, const char *base, const json_t *obj,
+        const char *field, int min, int max, int *out)
+{
+    const json_t *j = json_object_get(obj, field);
+    if (!j) {
+        return true;
+    }
+    if (!expect_type(ctx, base, field, j, JSON_INTEGER, field,
+                     "an integer")
+        || !check_range(ctx, base, field, field, json_integer_value(j),
+                        min, max)) {
+        return false;
+    }
+    *out = json_integer_value(j);
+    return true;
+}
+
+static bool
+get_kvs(struct topo_ctx *ctx, const char *base, const json_t *obj,
+        struct topo_kv **kvsp, size_t *np)
+{
+    const json_t *j = json_object_get(obj, "external_ids");
+    if (!j) {
+        return true;
+    }
+    if (!expect_type(ctx, base, "external_ids", j, JSON_OBJECT,
+                     "external_ids", "an object")) {
+        return false;
+    }
+
+    *kvsp = xcalloc(json_object_size(j), sizeof **kvsp);
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) j, key, value) {
+        if (!json_is_string(value)) {
+            struct ds field = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&field, "external_ids/");
+            json_pos_put_token(&field, key);
+            topo_error(ctx, base, ds_cstr(&field), false,
+                       "external_ids value '%s' must be a string, not %s",
+                       key, json_type_name(value));
+            ds_destroy(&field);
+            return false;
+        }
+        struct topo_kv *kv = &(*kvsp)[(*np)++];
+        kv->key = xstrdup(key);
+        kv->value = xstrdup(json_string_value(value));
+    }
+    return true;
+}
+
+static bool
+parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
+             struct topo_switch *sw)
+{
+    static const char *const keys[] = {
+        "kind", "datapath", "fail_mode", "port_type", "mtu", "external_ids",
+        "fallback", NULL
+    };
+    char *base = switch_path(name);
+    char *where = xasprintf("switch '%s'", name);
+    bool ok = false;
+
+    sw->name = xstrdup(name);
+    if (!expect_type(ctx, base, NULL, j, JSON_OBJECT, where, "an object")
+        || !check_keys(ctx, base, j, keys, where)) {
+        goto out;
+    }
+
+    const json_t *kind = json_object_get(j, "kind");
+    if (!kind) {
+        topo_error(ctx, base, NULL, false, "switch '%s' has no 'kind'",
+                   name);
+        goto out;
+    }
+    if (!expect_type(ctx, base, "kind", kind, JSON_STRING, "kind",
+                     "a string")) {
+        goto out;
+    }
+    const char *kind_name = json_string_value(kind);
+    if (!topo_switch_kind_from_name(kind_name, &sw->kind)) {
+        topo_error(ctx, base, "kind", false, "unknown switch kind '%s' "
+                   "(expected 'ovs' or 'bridge')", kind_name);
+        goto out;
+    }
+
+    if (!get_string(ctx, base, j, "datapath", false, &sw->datapath)
+        || !get_string(ctx, base, j, "fail_mode", false, &sw->fail_mode)
+        || !get_string(ctx, base, j, "port_type", false, &sw->port_type)
+        || !get_int(ctx, base, j, "mtu", 68, 65535, &sw->mtu)
+        || !get_kvs(ctx, base, j, &sw->external_ids, &sw->n_external_ids)) {
+        goto out;
+    }
+    if (sw->kind == TOPO_SW_OVS) {
+        if (!sw->datapath) {
+            sw->datapath = xstrdup("auto");
+        }
+        if (!sw->port_type) {
+            sw->port_type = xstrdup("system");
+        }
+    }
+
+    const json_t *fallback = json_object_get(j, "fallback");
+    if (fallback) {
+        if (!expect_type(ctx, base, "fallback", fallback, JSON_ARRAY,
+                         "fallback", "an array")) {
+            goto out;
+        }
+        sw->fallback = xcalloc(json_array_size(fallback),
+                               sizeof *sw->fallback);
+        size_t i;
+        const json_t *k;
+        json_array_foreach (fallback, i, k) {
+            char field[32];
+            snprintf(field, sizeof field, "fallback/%zu", i);
+            if (!expect_type(ctx, base, field, k, JSON_STRING,
+                             "each fallback", "a string")) {
+                goto out;
+            }
+            if (!topo_switch_kind_from_name(json_string_value(k),
+                                            &sw->fallback[i])) {
+                topo_error(ctx, base, field, false,
+                           "unknown fallback kind '%s' (expected 'ovs', "
+                           "'bridge' or 'direct')", json_string_value(k));
+                goto out;
+            }
+            sw->n_fallback++;
+        }
+    }
+    ok = true;
+
+out:
+    free(where);
+    free(base);
+    return ok;
+}
+
+static bool
+parse_routes(struct topo_ctx *ctx, const char *base, const json_t *j,
+             struct topo_end *end)
+{
+    static const char *const keys[] = { "dst", "via", NULL };
+
+    if (!expect_type(ctx, base, "routes", j, JSON_ARRAY, "routes",
+                     "an array")) {
+        return false;
+    }
+    end->routes = xcalloc(json_array_size(j), sizeof *end->routes);
+
+    size_t i;
+    const json_t *r;
+    json_array_foreach (j, i, r) {
+        char *rbase = xasprintf("%s/routes/%zu", base, i);
+        struct topo_route *route = &end->routes[end->n_routes++];
+        bool ok = (expect_type(ctx, rbase, NULL, r, JSON_OBJECT,
+                               "each route", "an object")
+                   && check_keys(ctx, rbase, r, keys, "route")
+                   && get_string(ctx, rbase, r, "dst", false, &route->dst)
+                   && get_string(ctx, rbase, r, "via", false, &route->via));
+        free(rbase);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
+          struct topo_end *end)
+{
+    static const char *const keys[] = {
+        "ns", "switch", "ifname", "addrs", "mac", "mtu", "vlan",
+        "external_ids", "routes", "gateway", NULL
+    };
+
+    if (!expect_type(ctx, base, NULL, j, JSON_OBJECT, "a link end",
+                     "an object")
+        || !check_keys(ctx, base, j, keys, "link end")) {
+        return false;
+    }
+    if (json_object_get(j, "ns") && json_object_get(j, "switch")) {
+        topo_error(ctx, base, "switch", true,
+                   "link end has both 'ns' and 'switch'");
+        return false;
+    }
+    if (!get_string(ctx, base, j, "ns", true, &end->ns)
+        || !get_string(ctx, base, j, "switch", false, &end->sw)
+        || !get_string(ctx, base, j, "ifname", false, &end->ifname)
+        || !get_string(ctx, base, j, "mac", false, &end->mac)
+        || !get_int(ctx, base, j, "mtu", 68, 65535, &end->mtu)
+        || !get_int(ctx, base, j, "vlan", 1, 4095, &end->vlan)
+        || !get_kvs(ctx, base, j, &end->external_ids, &end->n_external_ids)
+        || !get_string(ctx, base, j, "gateway", false, &end->gateway)) {
+        return false;
+    }
+
+    /* MACs are compared as text later on, so keep them in one case. */
+    uint8_t mac[6];
+    if (end->mac && parse_mac(end->mac, mac)) {
+        for (char *p = end->mac; *p; p++) {
+            if (*p >= 'A' && *p <= 'F') {
+                *p += 'a' - 'A';
+            }
+        }
+    }
+
+    const json_t *addrs = json_object_get(j, "addrs");
+    if (addrs) {
+        if (!expect_type(ctx, base, "addrs", addrs, JSON_ARRAY, "addrs",
+                         "an array")) {
+            return false;
+        }
+        size_t i;
+        const json_t *a;
+        json_array_foreach (addrs, i, a) {
+            char field[32];
+            snprintf(field, sizeof field, "addrs/%zu", i);
+            if (!expect_type(ctx, base, field, a, JSON_STRING,
+                             "each address", "a string")) {
+                return false;
+            }
+            svec_add(&end->addrs, json_string_value(a));
+        }
+    }
+
+    const json_t *routes = json_object_get(j, "routes");
+    return !routes || parse_routes(ctx, base, routes, end);
+}
+
+static bool
+parse_link(struct topo_ctx *ctx, size_t idx, const json_t *j,
+           struct topo_link *link)
+{
+    static const char *const keys[] = { "ends", NULL };
+    char *base = xasprintf("/links/%zu", idx);
+    bool ok = false;
+
+    if (!expect_type(ctx, base, NULL, j, JSON_OBJECT, "a link", "an object")
+        || !check_keys(ctx, base, j, keys, "link")) {
+        goto out;
+    }
+    const json_t *ends = json_object_get(j, "ends");
+    if (!ends) {
+        topo_error(ctx, base, NULL, false, "link has no 'ends'");
+        goto out;
+    }
+    if (!expect_type(ctx, base, "ends", ends, JSON_ARRAY, "ends",
+                     "an array")) {
+        goto out;
+    }
+    if (json_array_size(ends) != 2) {
+        topo_error(ctx, base, "ends", false,
+                   "a link must have exactly 2 ends, not %zu",
+                   json_array_size(ends));
+        goto out;
+    }
+    for (int i = 0; i < 2; i++) {
+        char *ebase = xasprintf("%s/ends/%d", base, i);
+        bool end_ok = parse_end(ctx, ebase, json_array_get(ends, i),
+                                &link->ends[i]);
+        free(ebase);
+        if (!end_ok) {
+            goto out;
+        }
+    }
+    ok = true;
+
+out:
+    free(base);
+    return ok;
+}
+
+/* Gives every end without a name a generated one that no end and no switch
+ * uses, in any namespace. */
+static void
+generate_missing_ifnames(struct topology *t)
+{
+    struct name_set used;
+    bool missing = false;
+
+    name_set_init(&used, t->n_switches + 2 * t->n_links);
+    for (size_t i = 0; i < t->n_switches; i++) {
+        name_set_add(&used, t->switches[i].name, 0);
+    }
+    for (size_t i = 0; i < t->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            const char *ifname = t->links[i].ends[j].ifname;
+            if (ifname) {
+                name_set_add(&used, ifname, 0);
+            } else {
+                missing = true;
+            }
+        }
+    }
+    for (size_t i = 0; missing && i < t->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            struct topo_end *end = &t->links[i].ends[j];
+            for (unsigned int attempt = 0; !end->ifname; attempt++) {
+                char *name = generate_ifname(t->name, i, j, attempt);
+                if (!name_set_add(&used, name, 0)) {
+                    end->ifname = name;
+                } else {
+                    free(name);
+                }
+            }
+        }
+    }
+    name_set_destroy(&used);
+}
+
+static bool
+parse_root(struct topo_ctx *ctx, const json_t *root, struct topology *t)
+{
+    static const char *const keys[] = { "name", "switches", "links", NULL };
+
+    if (!expect_type(ctx, "", NULL, root, JSON_OBJECT, "a topology",
+                     "an object")
+        || !check_keys(ctx, "", root, keys, "topology")
+        || !get_string(ctx, "", root, "name", false, &t->name)) {
+        return false;
+    }
+
+    const json_t *switches = json_object_get(root, "switches");
+    if (switches) {
+        if (!expect_type(ctx, "", "switches", switches, JSON_OBJECT,
+                         "switches", "an object")) {
+            return false;
+        }
+        t->switches = xcalloc(json_object_size(switches),
+                              sizeof *t->switches);
+        const char *name;
+        json_t *sw;
+        json_object_foreach ((json_t *) switches, name, sw) {
+            if (!parse_switch(ctx, name, sw,
+                              &t->switches[t->n_switches++])) {
+                return false;
+            }
+        }
+    }
+
+    const json_t *links = json_object_get(root, "links");
+    if (!links) {
+        topo_error(ctx, "", NULL, false, "topology has no 'links'");
+        return false;
+    }
+    if (!expect_type(ctx, "", "links", links, JSON_ARRAY, "links",
+                     "an array")) {
+        return false;
+    }
+    t->links = xcalloc(json_array_size(links), sizeof *t->links);
+    size_t i;
+    const json_t *link;
+    json_array_foreach (links, i, link) {
+        struct topo_link *l = &t->links[t->n_links++];
+        topo_end_init(&l->ends[0]);
+        topo_end_init(&l->ends[1]);
+        if (!parse_link(ctx, i, link, l)) {
+            return false;
+        }
+    }
+
+    if (!check_topology_name(ctx, t->name)) {
+        return false;
+    }
+    generate_missing_ifnames(t);
+    return validate(ctx, t);
+}
+
+static char *
+parse_buffer(const char *text, size_t size, const char *file_name,
+             struct topology **topop)
+{
+    struct topo_ctx ctx = {
+        .file_name = file_name,
+        .text = text,
+        .size = size,
+    };
+    json_error_t jerr;
+
+    *topop = NULL;
+    json_t *root = json_loadb(text, size,
+                              JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                              &jerr);
+    if (!root) {
+        /* jansson counts the column of a line's end as 0. */
+        return xasprintf("%s:%d:%d: %s", file_name, MAX(jerr.line, 1),
+                         MAX(jerr.column, 1), jerr.text);
+    }
+
+    struct topology *t = xzalloc(sizeof *t);
+    if (!parse_root(&ctx, root, t)) {
+        topology_destroy(t);
+        t = NULL;
+    }
+    json_decref(root);
+    *topop = t;
+    return ctx.error;
+}
+
+char *
+topology_parse_string(const char *text, const char *file_name,
+                      struct topology **topop)
+{
+    return parse_buffer(text, strlen(text), file_name, topop);
+}
+
+char *
+topology_parse_file(const char *file_name, struct topology **topop)
+{
+    bool is_stdin = !strcmp(file_name, "-");
+    char *text = NULL;
+    size_t size = 0;
+    int error;
+
+    *topop = NULL;
+    if (is_stdin) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+            ds_put_buffer(&ds, buf, n);
+        }
+        error = ferror(stdin) ? EIO : 0;
+        size = ds.length;
+        text = ds_steal_cstr(&ds);
+    } else {
+        error = read_file(file_name, &text, &size);
+    }
+    if (error) {
+        free(text);
+        return xasprintf("cannot read topology file '%s': %s",
+                         is_stdin ? "-" : file_name, ovs_strerror(error));
+    }
+
+    char *msg = parse_buffer(text, size, is_stdin ? "<stdin>" : file_name,
+                             topop);
+    free(text);
+    return msg;
+}
+
+/* From the model to JSON text. */
+
+static void
+put_json(struct ds *ds, json_t *j)
+{
+    char *s = json_dumps(j, JSON_ENCODE_ANY);
+    ds_put_cstr(ds, s);
+    free(s);
+    json_decref(j);
+}
+
+static json_t *
+kvs_to_json(const struct topo_kv *kvs, size_t n)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new_nocheck(obj, kvs[i].key,
+                                    json_string_nocheck(kvs[i].value));
+    }
+    return obj;
+}
+
+static void
+set_string(json_t *obj, const char *key, const char *value)
+{
+    if (value) {
+        json_object_set_new(obj, key, json_string_nocheck(value));
+    }
+}
+
+static json_t *
+switch_to_json(const struct topo_switch *sw)
+{
+    json_t *j = json_object();
+    set_string(j, "kind", topo_switch_kind_name(sw->kind));
+    set_string(j, "datapath", sw->datapath);
+    set_string(j, "fail_mode", sw->fail_mode);
+    set_string(j, "port_type", sw->port_type);
+    if (sw->mtu) {
+        json_object_set_new(j, "mtu", json_integer(sw->mtu));
+    }
+    if (sw->n_external_ids) {
+        json_object_set_new(j, "external_ids",
+                            kvs_to_json(sw->external_ids,
+                                        sw->n_external_ids));
+    }
+    if (sw->n_fallback) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < sw->n_fallback; i++) {
+            json_array_append_new(
+                a, json_string(topo_switch_kind_name(sw->fallback[i])));
+        }
+        json_object_set_new(j, "fallback", a);
+    }
+    return j;
+}
+
+static json_t *
+end_to_json(const struct topo_end *end)
+{
+    json_t *j = json_object();
+    set_string(j, "ns", end->ns);
+    set_string(j, "switch", end->sw);
+    set_string(j, "ifname", end->ifname);
+    set_string(j, "mac", end->mac);
+    if (end->mtu) {
+        json_object_set_new(j, "mtu", json_integer(end->mtu));
+    }
+    if (end->vlan != -1) {
+        json_object_set_new(j, "vlan", json_integer(end->vlan));
+    }
+    if (end->addrs.n) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < end->addrs.n; i++) {
+            json_array_append_new(a, json_string_nocheck(end->addrs.names[i]));
+        }
+        json_object_set_new(j, "addrs", a);
+    }
+    set_string(j, "gateway", end->gateway);
+    if (end->n_routes) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < end->n_routes; i++) {
+            json_t *r = json_object();
+            set_string(r, "dst", end->routes[i].dst);
+            set_string(r, "via", end->routes[i].via);
+            json_array_append_new(a, r);
+        }
+        json_object_set_new(j, "routes", a);
+    }
+    if (end->n_external_ids) {
+        json_object_set_new(j, "external_ids",
+                            kvs_to_json(end->external_ids,
+                                        end->n_external_ids));
+    }
+    return j;
+}
+
+char *
+topology_to_string(const struct topology *t)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&ds, "{\n  \"name\": ");
+    put_json(&ds, json_string_nocheck(t->name ? t->name : ""));
+    if (t->n_switches) {
+        ds_put_cstr(&ds, ",\n  \"switches\": {");
+        for (size_t i = 0; i < t->n_switches; i++) {
+            const struct topo_switch *sw = &t->switches[i];
+            ds_put_cstr(&ds, i ? ",\n    " : "\n    ");
+            put_json(&ds, json_string_nocheck(sw->name ? sw->name : ""));
+            ds_put_cstr(&ds, ": ");
+            put_json(&ds, switch_to_json(sw));
+        }
+        ds_put_cstr(&ds, "\n  }");
+    }
+    ds_put_cstr(&ds, ",\n  \"links\": [");
+    for (size_t i = 0; i < t->n_links; i++) {
+        ds_put_cstr(&ds, i ? ",\n    " : "\n    ");
+        ds_put_cstr(&ds, "{\"ends\": [");
+        put_json(&ds, end_to_json(&t->links[i].ends[0]));
+        ds_put_cstr(&ds, ",\n              ");
+        put_json(&ds, end_to_json(&t->links[i].ends[1]));
+        ds_put_cstr(&ds, "]}");
+    }
+    ds_put_cstr(&ds, t->n_links ? "\n  ]\n}\n" : "]\n}\n");
+    return ds_steal_cstr(&ds);
+}
