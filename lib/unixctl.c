@@ -304,10 +304,15 @@ conn_run(struct unixctl_conn *conn)
             break;
         } else if (error) {
             if (error != EOF) {
+                /* The connection's error names the connection. */
                 const char *why = jsonrpc_get_error(conn->rpc);
-                VLOG_WARN_RL(&rl, "%s: closing connection: %s",
-                             jsonrpc_get_name(conn->rpc),
-                             why ? why : ovs_strerror(error));
+                if (why) {
+                    VLOG_WARN_RL(&rl, "closing connection: %s", why);
+                } else {
+                    VLOG_WARN_RL(&rl, "%s: closing connection: %s",
+                                 jsonrpc_get_name(conn->rpc),
+                                 ovs_strerror(error));
+                }
             }
             conn->closing = true;
             break;
@@ -379,9 +384,6 @@ unixctl_server_create(const char *path, struct unixctl_server **serverp)
         }
     }
     free(dir);
-
-    /* A socket file left by a dead daemon would make bind() fail. */
-    unlink(abs_path);
 
     char *name = xasprintf("punix:%s", abs_path);
     struct pstream *listener;
