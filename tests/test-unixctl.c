@@ -1,3 +1,458 @@
-/* Unit tests: unixctl. */
+/* Unit tests: unixctl (an in-process server with a deferred-reply command,
+ * and raw clients that send what ovs-appctl never would), and the
+ * sandbox. */
 #include <config.h>
 #include "test-vplug.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "poll-loop.h"
+#include "plugin/sandbox.h"
+#include "unixctl.h"
+#include "util.h"
+
+/* The in-process server. */
+
+struct later {
+    struct unixctl_conn *conn;  /* Awaiting a deferred reply, or NULL. */
+    long long int when;
+    char *text;
+};
+
+static bool server_exiting;
+
+static void
+test_echo(struct unixctl_conn *conn, int argc, const char *argv[],
+          void *aux OVS_UNUSED)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (int i = 1; i < argc; i++) {
+        ds_put_format(&s, "%s%s", i > 1 ? " " : "", argv[i]);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+test_fail(struct unixctl_conn *conn, int argc OVS_UNUSED, const char *argv[],
+          void *aux OVS_UNUSED)
+{
+    unixctl_command_reply_error(conn, argv[1]);
+}
+
+/* "later MSEC TEXT": replies TEXT after MSEC milliseconds, from the main
+ * loop, while other clients keep being served. */
+static void
+test_later(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[], void *later_)
+{
+    struct later *later = later_;
+    int msec;
+
+    if (later->conn) {
+        unixctl_command_reply_error(conn, "another \"later\" is pending");
+        return;
+    }
+    if (!str_to_int(argv[1], 10, &msec) || msec < 0) {
+        unixctl_command_reply_error(conn, "MSEC must be a number");
+        return;
+    }
+    later->conn = conn;
+    later->when = time_msec() + msec;
+    later->text = xstrdup(argv[2]);
+}
+
+static void
+test_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+          const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    server_exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static int
+test_unixctl_server(int argc, char *argv[])
+{
+    struct unixctl_server *server;
+    struct later later = { NULL, 0, NULL };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: unixctl-server PATH\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    unixctl_command_register("echo", "[ARG...]", 0, INT_MAX, test_echo,
+                             NULL);
+    unixctl_command_register("fail", "TEXT", 1, 1, test_fail, NULL);
+    unixctl_command_register("later", "MSEC TEXT", 2, 2, test_later, &later);
+    unixctl_command_register("exit", "", 0, 0, test_exit, NULL);
+    int error = unixctl_server_create(argv[1], &server);
+    if (error) {
+        fprintf(stderr, "cannot listen on %s: %s\n", argv[1],
+                ovs_strerror(error));
+        return 1;
+    }
+
+    while (!server_exiting) {
+        unixctl_server_run(server);
+        if (later.conn && time_msec() >= later.when) {
+            unixctl_command_reply(later.conn, later.text);
+            later.conn = NULL;
+            free(later.text);
+            later.text = NULL;
+        }
+        if (server_exiting) {
+            break;
+        }
+        unixctl_server_wait(server);
+        if (later.conn) {
+            poll_timer_wait_until(later.when);
+        }
+        poll_block();
+    }
+    if (later.conn) {
+        unixctl_command_reply_error(later.conn, "exiting");
+        free(later.text);
+    }
+    unixctl_server_destroy(server);
+    return 0;
+}
+VPLUG_TEST("unixctl-server", "PATH", test_unixctl_server)
+
+/* Raw clients. */
+
+static int
+connect_unix(const char *path)
+{
+    struct sockaddr_un sun;
+
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    CHECK(strlen(path) < sizeof sun.sun_path);
+    strcpy(sun.sun_path, path);
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(fd >= 0);
+    if (connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+        fprintf(stderr, "cannot connect to %s: %s\n", path,
+                ovs_strerror(errno));
+        exit(1);
+    }
+    return fd;
+}
+
+/* Sends all of 'data'.  Returns false if the server closed the connection
+ * meanwhile. */
+static bool
+send_all(int fd, const char *data, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        data += n;
+        size -= n;
+    }
+    return true;
+}
+
+/* Reads one reply from 'fd' within 'timeout_ms' into 'out' as "result:
+ * TEXT", "error: TEXT", "closed" or "timeout".  Returns true if a reply
+ * arrived. */
+static bool
+read_reply(int fd, int timeout_ms, struct ds *out)
+{
+    struct ds buf = DS_EMPTY_INITIALIZER;
+    long long int deadline = time_msec() + timeout_ms;
+    bool ok = false;
+
+    for (;;) {
+        long long int left = deadline - time_msec();
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll(&pfd, 1, left) == 0) {
+            ds_put_cstr(out, "timeout");
+            break;
+        }
+
+        char chunk[4096];
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            ds_put_cstr(out, "closed");
+            break;
+        }
+        ds_put_buffer(&buf, chunk, n);
+
+        json_error_t jerror;
+        json_t *json = json_loadb(buf.string, buf.length, 0, &jerror);
+        if (json) {
+            json_t *result = json_object_get(json, "result");
+            json_t *error = json_object_get(json, "error");
+            if (json_is_string(result) && json_is_null(error)) {
+                ds_put_format(out, "result: %s", json_string_value(result));
+            } else if (json_is_string(error) && !result) {
+                ds_put_format(out, "error: %s", json_string_value(error));
+            } else {
+                char *s = json_dumps(json, JSON_SORT_KEYS | JSON_COMPACT);
+                ds_put_format(out, "unexpected reply: %s\n", s);
+                free(s);
+            }
+            json_decref(json);
+            ok = true;
+            break;
+        }
+    }
+    ds_destroy(&buf);
+    return ok;
+}
+
+/* "unixctl-send PATH TEXT...": sends each TEXT in turn on one connection,
+ * printing each reply (or how the connection ended). */
+static int
+test_unixctl_send(int argc, char *argv[])
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: unixctl-send PATH TEXT...\n");
+        return 2;
+    }
+    int fd = connect_unix(argv[1]);
+    for (int i = 2; i < argc; i++) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+        if (!send_all(fd, argv[i], strlen(argv[i]))) {
+            ds_put_cstr(&out, "closed");
+        } else {
+            read_reply(fd, 2000, &out);
+        }
+        ds_chomp(&out, '\n');
+        printf("%s\n", ds_cstr(&out));
+        ds_destroy(&out);
+    }
+    close(fd);
+    return 0;
+}
+VPLUG_TEST("unixctl-send", "PATH TEXT...", test_unixctl_send)
+
+/* "unixctl-huge PATH SIZE": sends a request of SIZE bytes (one long
+ * string parameter) and prints how the server answered. */
+static int
+test_unixctl_huge(int argc, char *argv[])
+{
+    int size;
+    if (argc != 3 || !str_to_int(argv[2], 10, &size) || size < 64) {
+        fprintf(stderr, "usage: unixctl-huge PATH SIZE\n");
+        return 2;
+    }
+
+    static const char head[] = "{\"id\":0,\"method\":\"echo\",\"params\":[\"";
+    static const char tail[] = "\"]}";
+    char *req = xmalloc(size);
+    size_t n_x = size - strlen(head) - strlen(tail);
+    memcpy(req, head, strlen(head));
+    memset(req + strlen(head), 'x', n_x);
+    memcpy(req + strlen(head) + n_x, tail, strlen(tail));
+
+    int fd = connect_unix(argv[1]);
+    struct ds out = DS_EMPTY_INITIALIZER;
+    if (!send_all(fd, req, size)) {
+        ds_put_cstr(&out, "closed");
+    } else if (read_reply(fd, 5000, &out)) {
+        /* Do not print a megabyte of x. */
+        ds_clear(&out);
+        ds_put_cstr(&out, "replied");
+    }
+    printf("%s\n", ds_cstr(&out));
+    ds_destroy(&out);
+    free(req);
+    close(fd);
+    return 0;
+}
+VPLUG_TEST("unixctl-huge", "PATH SIZE", test_unixctl_huge)
+
+/* "unixctl-many PATH N COMMAND": N clients connect at once, each sends
+ * COMMAND (no arguments) and reads its reply; prints the distinct
+ * replies with their counts. */
+static int
+test_unixctl_many(int argc, char *argv[])
+{
+    int n;
+    if (argc != 4 || !str_to_int(argv[2], 10, &n) || n < 1) {
+        fprintf(stderr, "usage: unixctl-many PATH N COMMAND\n");
+        return 2;
+    }
+
+    int *fds = xcalloc(n, sizeof *fds);
+    for (int i = 0; i < n; i++) {
+        fds[i] = connect_unix(argv[1]);
+    }
+    for (int i = 0; i < n; i++) {
+        char *req = xasprintf("{\"id\":%d,\"method\":\"%s\",\"params\":[]}",
+                              i, argv[3]);
+        CHECK(send_all(fds[i], req, strlen(req)));
+        free(req);
+    }
+
+    struct svec replies = SVEC_EMPTY_INITIALIZER;
+    for (int i = 0; i < n; i++) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+        read_reply(fds[i], 5000, &out);
+        ds_chomp(&out, '\n');
+        svec_add(&replies, ds_cstr(&out));
+        ds_destroy(&out);
+        close(fds[i]);
+    }
+    svec_sort(&replies);
+    for (size_t i = 0; i < replies.n; ) {
+        size_t j = i;
+        while (j < replies.n && !strcmp(replies.names[i], replies.names[j])) {
+            j++;
+        }
+        printf("%zu x %s\n", j - i, replies.names[i]);
+        i = j;
+    }
+    svec_destroy(&replies);
+    free(fds);
+    return 0;
+}
+VPLUG_TEST("unixctl-many", "PATH N COMMAND", test_unixctl_many)
+
+/* "unixctl-flood PATH N": opens N idle connections, prints how many the
+ * server closed (those beyond its limit), then checks that one of the kept
+ * connections still gets served. */
+static int
+test_unixctl_flood(int argc, char *argv[])
+{
+    int n;
+    if (argc != 3 || !str_to_int(argv[2], 10, &n) || n < 1) {
+        fprintf(stderr, "usage: unixctl-flood PATH N\n");
+        return 2;
+    }
+
+    int *fds = xcalloc(n, sizeof *fds);
+    for (int i = 0; i < n; i++) {
+        fds[i] = connect_unix(argv[1]);
+    }
+
+    /* Let the server accept everything, then count the closed ones. */
+    int n_closed = 0;
+    int first_open = -1;
+    long long int deadline = time_msec() + 1000;
+    bool *closed = xcalloc(n, sizeof *closed);
+    while (time_msec() < deadline) {
+        for (int i = 0; i < n; i++) {
+            struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+            if (!closed[i] && poll(&pfd, 1, 0) == 1) {
+                char c;
+                if (recv(fds[i], &c, 1, MSG_DONTWAIT) <= 0) {
+                    closed[i] = true;
+                    n_closed++;
+                }
+            }
+        }
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < n && first_open < 0; i++) {
+        if (!closed[i]) {
+            first_open = i;
+        }
+    }
+    printf("closed by the server: %d\n", n_closed);
+
+    if (first_open >= 0) {
+        static const char req[] =
+            "{\"id\":1,\"method\":\"echo\",\"params\":[\"still\",\"here\"]}";
+        struct ds out = DS_EMPTY_INITIALIZER;
+        CHECK(send_all(fds[first_open], req, strlen(req)));
+        read_reply(fds[first_open], 2000, &out);
+        ds_chomp(&out, '\n');
+        printf("%s\n", ds_cstr(&out));
+        ds_destroy(&out);
+    }
+    for (int i = 0; i < n; i++) {
+        close(fds[i]);
+    }
+    free(closed);
+    free(fds);
+    return 0;
+}
+VPLUG_TEST("unixctl-flood", "PATH N", test_unixctl_flood)
+
+/* "read-pidfile FILE": prints the pid holding FILE, or why none does. */
+static int
+test_read_pidfile(int argc, char *argv[])
+{
+    pid_t pid;
+    if (argc != 2) {
+        fprintf(stderr, "usage: read-pidfile FILE\n");
+        return 2;
+    }
+    int error = daemon_read_pidfile(argv[1], &pid);
+    if (error) {
+        printf("%s\n", ovs_strerror(error));
+        return 1;
+    }
+    printf("%ld\n", (long int) pid);
+    return 0;
+}
+VPLUG_TEST("read-pidfile", "FILE", test_read_pidfile)
+
+/* "sandbox start|stop|status [DIR]". */
+static int
+test_sandbox(int argc, char *argv[])
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: sandbox start|stop|status [DIR]\n");
+        return 2;
+    }
+    const char *dir = argc > 2 ? argv[2] : NULL;
+    char *why = NULL;
+    int error;
+
+    if (!strcmp(argv[1], "start")) {
+        long long int start = time_msec();
+        error = sandbox_start(dir, &why);
+        if (getenv("SANDBOX_TIME")) {
+            fprintf(stderr, "sandbox start took %lld ms\n",
+                    time_msec() - start);
+        }
+    } else if (!strcmp(argv[1], "stop")) {
+        error = sandbox_stop(dir, &why);
+    } else if (!strcmp(argv[1], "status")) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+        error = sandbox_status(dir, &out);
+        fputs(ds_cstr(&out), stdout);
+        ds_destroy(&out);
+        return error ? 1 : 0;
+    } else if (!strcmp(argv[1], "remote")) {
+        char *remote = sandbox_db_remote(dir);
+        printf("%s\n", remote);
+        free(remote);
+        return 0;
+    } else {
+        fprintf(stderr, "unknown sandbox command \"%s\"\n", argv[1]);
+        return 2;
+    }
+    if (error) {
+        fprintf(stderr, "%s\n", why);
+        free(why);
+        return 1;
+    }
+    return 0;
+}
+VPLUG_TEST("sandbox", "start|stop|status|remote [DIR]", test_sandbox)
