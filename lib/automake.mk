@@ -13,4 +13,5 @@ lib_libvplug_la_SOURCES = \
 	lib/stream.c lib/stream.h \
 	lib/jsonrpc.c lib/jsonrpc.h \
 	lib/unixctl.c lib/unixctl.h \
-	lib/daemon.c lib/daemon.h
+	lib/daemon.c lib/daemon.h \
+	lib/topo-gen.c lib/topo-gen.h

@@ -1042,6 +1042,18 @@ create_namespaces(struct engine *e, const struct topology *eff,
             svec_add(&st->created_ns, ns);
         }
         n_created++;
+
+        /* A namespace is born with lo down, and local traffic (seed
+         * scenario 1's replies among it) needs it up. */
+        struct ns_handle *h = engine_ns(e, ns, &error);
+        if (h) {
+            error = rtnl_link_set_up(h->rtnl, "lo", true);
+        }
+        if (error) {
+            *errp = xasprintf("cannot bring up 'lo' in namespace '%s': %s",
+                              ns, ovs_strerror(error));
+            break;
+        }
     }
     if (n_created) {
         report(e, "created %zu namespace%s", n_created,
@@ -1267,6 +1279,14 @@ enable_same_ns_link(struct engine *e, const struct plan_link *pl,
     if (!h) {
         *errp = xasprintf("cannot open namespace '%s': %s", ns_label(ns),
                           ovs_strerror(error));
+        return error;
+    }
+
+    /* The echo reply returns over lo. */
+    error = rtnl_link_set_up(h->rtnl, "lo", true);
+    if (error) {
+        *errp = xasprintf("cannot bring up 'lo' in namespace '%s': %s",
+                          ns_label(ns), ovs_strerror(error));
         return error;
     }
 
@@ -2416,6 +2436,16 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
     return n;
 }
 
+/* Ends the line in 'out' without its trailing blanks. */
+static void
+ds_rtrim_line(struct ds *out)
+{
+    while (out->length && out->string[out->length - 1] == ' ') {
+        out->string[--out->length] = '\0';
+    }
+    ds_put_char(out, '\n');
+}
+
 int
 engine_verify(const char *name, bool all, bool as_json,
               const struct engine_opts *opts, struct ds *out,
@@ -2532,7 +2562,7 @@ engine_verify(const char *name, bool all, bool as_json,
             for (size_t b = 0; b < n_vends; b++) {
                 ds_put_format(out, "%-*s", width, vends[b].label);
             }
-            ds_put_char(out, '\n');
+            ds_rtrim_line(out);
             for (size_t a = 0; a < n_vends; a++) {
                 ds_put_format(out, "%-*s", width, vends[a].label);
                 for (size_t b = 0; b < n_vends; b++) {
@@ -2555,11 +2585,7 @@ engine_verify(const char *name, bool all, bool as_json,
                     }
                     ds_put_format(out, "%-*s", width, cell);
                 }
-                ds_chomp(out, ' ');
-                while (out->length && out->string[out->length - 1] == ' ') {
-                    out->string[--out->length] = '\0';
-                }
-                ds_put_char(out, '\n');
+                ds_rtrim_line(out);
             }
         }
         for (size_t i = 0; i < n_pairs; i++) {
