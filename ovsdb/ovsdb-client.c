@@ -310,19 +310,18 @@ default_value(const json_t *type)
     return json_string("");
 }
 
-/* True if 'type' is a set type (anything but exactly one atom, no value):
- * its diffs are symmetric differences.  Maps are handled apart. */
+/* True if 'type' is a set type that can hold more than one atom: its
+ * update2 diffs are symmetric differences.  ovsdb-server sends a column of
+ * at most one atom (an optional value) whole, as the new value.  Maps are
+ * handled apart. */
 static bool
 type_is_set(const json_t *type)
 {
     if (json_is_string(type)) {
         return false;
     }
-    const json_t *min = json_object_get(type, "min");
     const json_t *max = json_object_get(type, "max");
-    return ((min && json_integer_value(min) != 1)
-            || (max && (!json_is_integer(max)
-                        || json_integer_value(max) != 1)));
+    return max && (!json_is_integer(max) || json_integer_value(max) != 1);
 }
 
 /* Orders atoms as ovsdb-server sends them: numbers by value, strings and
@@ -412,8 +411,8 @@ make_collection(json_t *array, bool is_map)
     return json_pack("[s, o]", is_map ? "map" : "set", array);
 }
 
-/* Applies an update2 "modify" diff to one column: for sets the symmetric
- * difference; for maps, a pair equal to the old one deletes it, a different
+/* Applies an update2 "modify" diff to one column: for sets of more than one
+ * atom the symmetric difference; for maps, a pair equal to the old one deletes it, a different
  * value replaces it, a new key adds it; scalars are replaced.  Returns the
  * new value. */
 static json_t *
@@ -871,7 +870,7 @@ ovsdb_client_run(struct ovsdb_client *c)
         if (c->probe_sent && now >= c->probe_sent + PROBE_INTERVAL_MS) {
             ovsdb_client_fail(c, ETIMEDOUT, "%s: no response to inactivity "
                               "probe after %d seconds, disconnecting",
-                              c->remote, PROBE_INTERVAL_MS / 1000 * 2);
+                              c->remote, PROBE_INTERVAL_MS / 1000);
         } else if (!c->probe_sent
                    && now >= c->last_activity + PROBE_INTERVAL_MS) {
             jsonrpc_send(c->rpc, jsonrpc_create_request("echo",

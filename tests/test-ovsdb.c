@@ -197,8 +197,10 @@ test_transact(int argc, char *argv[])
             print_json(result, &map);
             json_decref(result);
         } else {
+            char *masked = mask_uuids(error, &map);
             printf("%s: %s\n", retval == EAGAIN ? "try again" : "error",
-                   error);
+                   masked);
+            free(masked);
             free(error);
             status = 1;
         }
@@ -244,8 +246,11 @@ replica_matches_fresh(struct ovsdb_client *c, const char *db, char **tables,
     if (!match) {
         struct uuid_map map = { SVEC_EMPTY_INITIALIZER };
         for (int i = 0; i < n; i++) {
+            char *table = xstrdup(tables[i]);
+            *strchrnul(table, ':') = '\0';
             printf("fresh ");
-            print_table(fresh, tables[i], &map);
+            print_table(fresh, table, &map);
+            free(table);
         }
         svec_destroy(&map.uuids);
     }
@@ -357,6 +362,7 @@ test_reconnect(int argc, char *argv[])
     if (!c) {
         return 1;
     }
+    *strchrnul(argv[3], ':') = '\0';
     printf("READY, %u connection(s)\n", ovsdb_client_get_n_connects(c));
     print_table(c, argv[3], &map);
 
@@ -453,7 +459,8 @@ test_fake_server(int argc, char *argv[])
             if (!pstream_accept(ps, &s)) {
                 server = jsonrpc_open(s);
             }
-        } else {
+        }
+        if (server) {
             struct jsonrpc_msg *msg;
             jsonrpc_run(server);
             while (!jsonrpc_recv(server, &msg)) {
