@@ -260,8 +260,8 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
         } else {
             set_verdict(remote, EOPNOTSUPP,
                         xstrdup(iface && iface->error ? iface->error
-                                : "ovs-vswitchd cannot create a bridge "
-                                  "on it"));
+                                : "ovs-vswitchd failed to create a "
+                                  "bridge on it"));
         }
         VLOG_DBG("system datapath probe with bridge %s: %s", name,
                  system_verdict.why ? system_verdict.why : "works");
@@ -852,6 +852,12 @@ iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
             *errp = xasprintf("cannot attach '%s' to '%s': %s", name, bridge,
                               cause);
         }
+        error = EIO;
+    } else if (iface->ofport == 0 && is_bridge) {
+        /* ovs-vswitchd writes the bridge's ofport in the transaction that
+         * advances cur_cfg, and we only get here after that. */
+        *errp = xasprintf("cannot create bridge '%s': ovs-vswitchd failed "
+                          "to create it (see its log)", bridge);
         error = EIO;
     } else if (iface->ofport == 0) {
         *whyp = xasprintf("'%s' on '%s' has no OpenFlow port yet", name,
