@@ -547,34 +547,45 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
 }
 
 /* Checks that port 'ifname', if it exists, may become 'bridge''s port for
- * 'owner': it must be 'owner''s and on 'bridge' already. */
+ * 'owner': it must be 'owner''s and on 'bridge' already.  An Interface of
+ * that name in some other port is a conflict too.  Stores into '*existsp'
+ * whether the port exists. */
 static int
-check_port_conflict(const struct vswitch_port *port, const char *bridge,
-                    const char *owner, char **errp)
+check_conflict(struct ovs_backend *ovs, const char *ifname,
+               const char *bridge, bool *existsp, char **errp)
 {
+    const char *owner = ovs->up.ctx->owner;
+    struct vswitch_port *port = vswitch_port_find(ovs->vs, ifname);
+    int error = 0;
+
+    *existsp = port != NULL;
     if (!port) {
-        return 0;
-    }
-    if (!owned_by(&port->external_ids, owner)) {
+        struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, ifname);
+        if (iface) {
+            *errp = xasprintf("interface '%s' already exists in another "
+                              "port and is not vplug's", ifname);
+            error = EEXIST;
+        }
+        vswitch_iface_free(iface);
+    } else if (!owned_by(&port->external_ids, owner)) {
         const char *tag = owner_of(&port->external_ids);
+        const char *where = port->bridge ? port->bridge : "(none)";
         if (tag) {
             *errp = xasprintf("port '%s' already exists on bridge '%s' and "
-                              "belongs to topology '%s'", port->name,
-                              port->bridge ? port->bridge : "(none)", tag);
+                              "belongs to topology '%s'", ifname, where, tag);
         } else {
             *errp = xasprintf("port '%s' already exists on bridge '%s' and "
-                              "is not vplug's", port->name,
-                              port->bridge ? port->bridge : "(none)");
+                              "is not vplug's", ifname, where);
         }
-        return EEXIST;
-    }
-    if (!port->bridge || strcmp(port->bridge, bridge)) {
+        error = EEXIST;
+    } else if (!port->bridge || strcmp(port->bridge, bridge)) {
         *errp = xasprintf("port '%s' already exists on bridge '%s', not "
-                          "'%s'", port->name,
+                          "'%s'", ifname,
                           port->bridge ? port->bridge : "(none)", bridge);
-        return EEXIST;
+        error = EEXIST;
     }
-    return 0;
+    vswitch_port_free(port);
+    return error;
 }
 
 static int
@@ -601,9 +612,8 @@ ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
         vswitch_bridge_free(br);
     }
 
-    struct vswitch_port *port = vswitch_port_find(ovs->vs, end->ifname);
-    error = check_port_conflict(port, sw->name, ctx->owner, errp);
-    vswitch_port_free(port);
+    bool exists;
+    error = check_conflict(ovs, end->ifname, sw->name, &exists, errp);
     if (error) {
         return error;
     }
@@ -770,13 +780,13 @@ build_attaches(struct ovs_backend *ovs, struct vswitch_txn *txn, char **errp)
 
     for (size_t i = 0; i < ovs->n_attaches; i++) {
         const struct ovs_attach *a = &ovs->attaches[i];
-        struct vswitch_port *port = vswitch_port_find(ovs->vs, a->ifname);
-        int error = check_port_conflict(port, a->bridge, owner, errp);
+        bool exists;
+        int error = check_conflict(ovs, a->ifname, a->bridge, &exists, errp);
         if (error) {
-            vswitch_port_free(port);
             return error;
         }
-        if (port) {
+        if (exists) {
+            struct vswitch_port *port = vswitch_port_find(ovs->vs, a->ifname);
             vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
             build_port_update(ovs, txn, port, a);
             vswitch_port_free(port);
