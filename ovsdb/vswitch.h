@@ -1,4 +1,186 @@
-/* Placeholder: being written. */
+/* Typed access to the Open_vSwitch database (the tables vplug uses:
+ * Open_vSwitch, Bridge, Port, Interface) on top of ovsdb-client: a client
+ * that monitors exactly the columns vplug reads, lookups that return small
+ * structs the caller frees, and a transaction builder that speaks in
+ * bridges and ports, guards what it read with "wait" ops and bumps
+ * next_cfg.  This is the JSON boundary: no jansson type crosses this
+ * header, so plugin/ never sees json_t. */
 #ifndef VSWITCH_H
 #define VSWITCH_H 1
-#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "util.h"
+
+struct vswitch;
+struct vswitch_txn;
+
+/* A string-to-string map (external_ids), in the database's order. */
+struct vswitch_kv {
+    char *key;
+    char *value;
+};
+struct vswitch_smap {
+    struct vswitch_kv *kvs;
+    size_t n;
+};
+void vswitch_smap_init(struct vswitch_smap *);
+void vswitch_smap_destroy(struct vswitch_smap *);
+/* Adds or replaces 'key' (copies both strings). */
+void vswitch_smap_set(struct vswitch_smap *, const char *key,
+                      const char *value);
+/* Returns the value of 'key' (borrowed), or NULL. */
+const char *vswitch_smap_get(const struct vswitch_smap *, const char *key);
+/* True if both maps hold the same pairs, in any order. */
+bool vswitch_smap_equal(const struct vswitch_smap *,
+                        const struct vswitch_smap *);
+
+/* The root row. */
+struct vswitch_root {
+    char *uuid;
+    long long int next_cfg;
+    long long int cur_cfg;
+    struct svec bridges;        /* Bridge row UUIDs. */
+    struct svec datapath_types; /* As ovs-vswitchd reports them. */
+};
+
+struct vswitch_bridge {
+    char *uuid;
+    char *name;
+    char *datapath_type;        /* "" means the default ("system"). */
+    char *fail_mode;            /* NULL if unset. */
+    struct svec ports;          /* Port row UUIDs. */
+    struct vswitch_smap external_ids;
+};
+
+struct vswitch_port {
+    char *uuid;
+    char *name;
+    char *bridge;               /* Name of the bridge holding it, or NULL
+                                 * if no bridge in the replica does. */
+    struct svec interfaces;     /* Interface row UUIDs. */
+    int tag;                    /* VLAN tag, or -1. */
+    struct vswitch_smap external_ids;
+};
+
+struct vswitch_iface {
+    char *uuid;
+    char *name;
+    char *type;                 /* "" for a plain (system) interface. */
+    int ofport;                 /* 0: not assigned yet; -1: failed. */
+    char *error;                /* NULL if unset. */
+    char *link_state;           /* "up", "down", or NULL if unset. */
+    char *admin_state;          /* "up", "down", or NULL if unset. */
+    struct vswitch_smap external_ids;
+};
+
+void vswitch_root_destroy(struct vswitch_root *);
+void vswitch_bridge_free(struct vswitch_bridge *);
+void vswitch_port_free(struct vswitch_port *);
+void vswitch_iface_free(struct vswitch_iface *);
+void vswitch_bridges_free(struct vswitch_bridge **, size_t n);
+
+/* Creates a client for the Open_vSwitch database at 'remote' monitoring the
+ * columns above.  Nothing happens until vswitch_wait_ready(). */
+struct vswitch *vswitch_create(const char *remote);
+void vswitch_destroy(struct vswitch *);
+const char *vswitch_get_remote(const struct vswitch *);
+
+/* Connects and fetches the replica, until 'deadline' (time_msec()).
+ * Returns 0, or errno with a sentence in '*errp' naming the remote and the
+ * cause. */
+int vswitch_wait_ready(struct vswitch *, long long int deadline,
+                       char **errp);
+bool vswitch_is_ready(const struct vswitch *);
+/* Returns NULL if the server's schema has every column vplug writes, else
+ * a message naming the first missing one (caller frees). */
+char *vswitch_check_schema(const struct vswitch *) WARN_UNUSED_RESULT;
+
+/* Changes whenever the replica changes. */
+unsigned int vswitch_get_seqno(const struct vswitch *);
+/* Processes messages until the seqno differs from 'seqno' or 'deadline'.
+ * Returns 0 or ETIMEDOUT. */
+int vswitch_wait_change(struct vswitch *, unsigned int seqno,
+                        long long int deadline);
+
+/* Reads the root row into '*root' (caller destroys).  Returns 0 or ENOENT
+ * if the database has none. */
+int vswitch_get_root(const struct vswitch *, struct vswitch_root *root);
+
+/* Lookups by name (or by UUID for the _get variants).  Each returns a new
+ * struct the caller frees, or NULL if no such row is in the replica. */
+struct vswitch_bridge *vswitch_bridge_find(const struct vswitch *,
+                                           const char *name);
+struct vswitch_port *vswitch_port_find(const struct vswitch *,
+                                       const char *name);
+struct vswitch_port *vswitch_port_get(const struct vswitch *,
+                                      const char *uuid);
+struct vswitch_iface *vswitch_iface_find(const struct vswitch *,
+                                         const char *name);
+struct vswitch_iface *vswitch_iface_get(const struct vswitch *,
+                                        const char *uuid);
+/* Every bridge the root row references, sorted by name, into '*bridgesp'
+ * (free with vswitch_bridges_free()). */
+void vswitch_bridges_list(const struct vswitch *,
+                          struct vswitch_bridge ***bridgesp, size_t *n);
+
+/* Transactions.  Operations apply in the order added; a commit appends
+ * "Open_vSwitch next_cfg += 1" and reads the new value back. */
+struct vswitch_txn *vswitch_txn_create(struct vswitch *);
+void vswitch_txn_destroy(struct vswitch_txn *);
+/* Number of operations added so far (waits included). */
+size_t vswitch_txn_n_ops(const struct vswitch_txn *);
+
+/* Guards: the transaction fails with EAGAIN at commit (rebuild and retry)
+ * unless, when it runs, ... */
+/* ... bridge 'uuid''s ports are what the replica says now; */
+void vswitch_txn_wait_bridge_ports(struct vswitch_txn *, const char *uuid);
+/* ... the root's bridges are what the replica says now; */
+void vswitch_txn_wait_root_bridges(struct vswitch_txn *);
+/* ... no row of 'table' ("Bridge", "Port", "Interface") is named 'name';
+ * */
+void vswitch_txn_wait_absent(struct vswitch_txn *, const char *table,
+                             const char *name);
+/* ... row 'uuid' of 'table' still exists with the name 'name'. */
+void vswitch_txn_wait_exists(struct vswitch_txn *, const char *table,
+                             const char *uuid, const char *name);
+
+/* Adds bridge 'name' as ovs-vsctl does: with a Port and an Interface of
+ * the same name (type "internal"), and references it from the root.
+ * 'fail_mode' may be NULL. */
+void vswitch_txn_add_bridge(struct vswitch_txn *, const char *name,
+                            const char *datapath_type, const char *fail_mode,
+                            const struct vswitch_smap *external_ids);
+/* Adds Port 'name' holding Interface 'name' of 'type' ("" for plain) to
+ * bridge 'bridge' (existing, or added earlier in this transaction), with
+ * VLAN 'tag' (-1: none). */
+void vswitch_txn_add_port(struct vswitch_txn *, const char *bridge,
+                          const char *name, const char *type, int tag,
+                          const struct vswitch_smap *port_external_ids,
+                          const struct vswitch_smap *iface_external_ids);
+/* Removes Port 'port_uuid' from bridge 'bridge' (by name); the database
+ * then drops the Port and its Interfaces. */
+void vswitch_txn_del_port(struct vswitch_txn *, const char *bridge,
+                          const char *port_uuid);
+/* Removes bridge 'bridge_uuid' from the root; its ports go with it. */
+void vswitch_txn_del_bridge(struct vswitch_txn *, const char *bridge_uuid);
+/* Replaces the external_ids of row 'uuid' in 'table'. */
+void vswitch_txn_set_external_ids(struct vswitch_txn *, const char *table,
+                                  const char *uuid,
+                                  const struct vswitch_smap *);
+/* Sets Port 'uuid''s VLAN tag (-1: none). */
+void vswitch_txn_set_port_tag(struct vswitch_txn *, const char *uuid,
+                              int tag);
+/* Sets Interface 'uuid''s type ("" for plain). */
+void vswitch_txn_set_iface_type(struct vswitch_txn *, const char *uuid,
+                                const char *type);
+
+/* Commits: appends the next_cfg bump and sends everything as one
+ * transaction, waiting for the answer until 'deadline'.  Returns 0 and the
+ * new next_cfg in '*next_cfgp', EAGAIN if a guard failed (the replica was
+ * stale: wait for it to change, rebuild, retry), or another errno with a
+ * sentence in '*errp'.  The transaction cannot be committed twice. */
+int vswitch_txn_commit(struct vswitch_txn *, long long int deadline,
+                       long long int *next_cfgp, char **errp);
+
+#endif /* vswitch.h */

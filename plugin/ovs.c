@@ -1,5 +1,1081 @@
-/* Placeholder: being written. */
+/* The Open vSwitch backend: bridges and ports in the Open_vSwitch database,
+ * through ovsdb/vswitch.  Everything queued goes out in one transaction
+ * with a next_cfg bump; commit then waits until ovs-vswitchd has caught up
+ * (cur_cfg) and every attached interface has an OpenFlow port. */
 #include <config.h>
 #include "backend.h"
 
-const struct vplug_backend_class vplug_ovs_backend = { .name = "ovs" };
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ovsdb/vswitch.h"
+#include "topology.h"
+#include "util.h"
+#include "vlog.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs);
+
+#define OWNER_KEY "vplug-topology"
+#define PROBE_KEY "vplug-probe"
+#define PROBE_BRIDGE "vplugprobe"
+
+/* How many times commit rebuilds and resends a transaction whose guards
+ * failed because the database changed under it. */
+#define MAX_TRIES 5
+
+/* A bridge queued for creation. */
+struct ovs_new_bridge {
+    char *name;
+    char *datapath_type;        /* "netdev" or "system". */
+    char *fail_mode;            /* Or NULL. */
+    struct vswitch_smap external_ids;
+};
+
+/* A port queued for attaching. */
+struct ovs_attach {
+    char *bridge;
+    char *ifname;
+    char *type;                 /* Interface type, "" for plain. */
+    int tag;                    /* Or -1. */
+    struct vswitch_smap iface_external_ids;
+};
+
+/* A port queued for detaching. */
+struct ovs_detach {
+    char *bridge;
+    char *ifname;
+};
+
+struct ovs_backend {
+    struct vplug_backend up;
+    struct vswitch *vs;
+    bool vswitchd_alive;        /* Checked once per instance. */
+
+    struct ovs_new_bridge *new_bridges;
+    size_t n_new_bridges;
+    struct ovs_attach *attaches;
+    size_t n_attaches;
+    struct ovs_detach *detaches;
+    size_t n_detaches;
+    struct svec removes;        /* Bridge names. */
+};
+
+/* Whether the system datapath works, per process (see probe_system()). */
+static struct {
+    char *remote;               /* The remote the verdict is for. */
+    int error;                  /* 0: works; else why not in 'why'. */
+    char *why;
+} system_verdict;
+
+static struct ovs_backend *
+ovs_backend_cast(struct vplug_backend *backend)
+{
+    return (struct ovs_backend *) backend;
+}
+
+static double
+timeout_sec(const struct vplug_ctx *ctx)
+{
+    return ctx->timeout_ms / 1000.0;
+}
+
+static const char *
+owner_of(const struct vswitch_smap *external_ids)
+{
+    return vswitch_smap_get(external_ids, OWNER_KEY);
+}
+
+static bool
+owned_by(const struct vswitch_smap *external_ids, const char *owner)
+{
+    const char *tag = owner_of(external_ids);
+    return tag && !strcmp(tag, owner);
+}
+
+/* Returns the variant name for a bridge with 'datapath_type' (caller
+ * frees). */
+static char *
+variant_for(const char *datapath_type)
+{
+    return xasprintf("ovs/%s", *datapath_type ? datapath_type : "system");
+}
+
+/* Waits until ovs-vswitchd has applied configuration 'next_cfg' (cur_cfg
+ * reaches it), or the deadline. */
+static int
+wait_cur_cfg(struct ovs_backend *ovs, long long int next_cfg, char **errp)
+{
+    const struct vplug_ctx *ctx = ovs->up.ctx;
+
+    for (;;) {
+        unsigned int seqno = vswitch_get_seqno(ovs->vs);
+        struct vswitch_root root;
+        long long int cur_cfg = 0;
+
+        if (!vswitch_get_root(ovs->vs, &root)) {
+            cur_cfg = root.cur_cfg;
+            vswitch_root_destroy(&root);
+        }
+        if (cur_cfg >= next_cfg) {
+            return 0;
+        }
+        if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
+            *errp = xasprintf("ovs-vswitchd is not running (cur_cfg stays "
+                              "at %lld while next_cfg is %lld; gave up "
+                              "after --timeout=%g)", cur_cfg, next_cfg,
+                              timeout_sec(ctx));
+            return ETIMEDOUT;
+        }
+    }
+}
+
+/* Commits 'txn' (destroying it) and waits for ovs-vswitchd to apply it. */
+static int
+commit_and_wait(struct ovs_backend *ovs, struct vswitch_txn *txn,
+                long long int *next_cfgp, char **errp)
+{
+    long long int next_cfg;
+    int error = vswitch_txn_commit(txn, ovs->up.ctx->deadline, &next_cfg,
+                                   errp);
+    vswitch_txn_destroy(txn);
+    if (!error) {
+        error = wait_cur_cfg(ovs, next_cfg, errp);
+    }
+    if (next_cfgp) {
+        *next_cfgp = next_cfg;
+    }
+    return error;
+}
+
+/* Checks that ovs-vswitchd follows the database: a transaction that only
+ * bumps next_cfg, then cur_cfg must follow before the deadline. */
+static int
+check_vswitchd(struct ovs_backend *ovs, char **errp)
+{
+    if (ovs->vswitchd_alive) {
+        return 0;
+    }
+    int error = commit_and_wait(ovs, vswitch_txn_create(ovs->vs), NULL,
+                                errp);
+    ovs->vswitchd_alive = !error;
+    return error;
+}
+
+static void
+set_verdict(const char *remote, int error, char *why)
+{
+    free(system_verdict.remote);
+    free(system_verdict.why);
+    system_verdict.remote = xstrdup(remote);
+    system_verdict.error = error;
+    system_verdict.why = why;
+}
+
+/* Returns true if some bridge on the system datapath works now: ovs-vswitchd
+ * gave its internal interface an OpenFlow port. */
+static bool
+system_bridge_works(struct ovs_backend *ovs)
+{
+    struct vswitch_bridge **bridges;
+    size_t n;
+    bool works = false;
+
+    vswitch_bridges_list(ovs->vs, &bridges, &n);
+    for (size_t i = 0; i < n && !works; i++) {
+        const struct vswitch_bridge *br = bridges[i];
+        if (!*br->datapath_type || !strcmp(br->datapath_type, "system")) {
+            struct vswitch_iface *iface = vswitch_iface_find(ovs->vs,
+                                                             br->name);
+            works = iface && iface->ofport > 0;
+            vswitch_iface_free(iface);
+        }
+    }
+    vswitch_bridges_free(bridges, n);
+    return works;
+}
+
+/* Decides, once per process and remote, whether the system datapath works
+ * here.  The authoritative test: a system bridge that already works, or
+ * else a short-lived probe bridge that ovs-vswitchd either gives an
+ * OpenFlow port or marks failed.  Returns 0 with the verdict in '*worksp'
+ * ('*whyp' borrowed: why not), or an errno and '*errp' if it cannot
+ * tell. */
+static int
+probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
+             char **errp)
+{
+    const char *remote = vswitch_get_remote(ovs->vs);
+
+    if (system_verdict.remote && !strcmp(system_verdict.remote, remote)) {
+        goto out;
+    }
+
+    int error = check_vswitchd(ovs, errp);
+    if (error) {
+        return error;
+    }
+    if (system_bridge_works(ovs)) {
+        set_verdict(remote, 0, NULL);
+        goto out;
+    }
+
+    /* Pick a free probe bridge name; remove probes a crashed run left. */
+    struct vswitch_txn *txn = vswitch_txn_create(ovs->vs);
+    struct vswitch_bridge **bridges;
+    size_t n;
+    vswitch_bridges_list(ovs->vs, &bridges, &n);
+    vswitch_txn_wait_root_bridges(txn);
+    char *name = NULL;
+    for (int i = 0; !name; i++) {
+        char *candidate = xasprintf(PROBE_BRIDGE "%d", i);
+        bool taken = false;
+        for (size_t j = 0; j < n; j++) {
+            taken |= !strcmp(bridges[j]->name, candidate);
+        }
+        if (taken) {
+            free(candidate);
+        } else {
+            name = candidate;
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (vswitch_smap_get(&bridges[j]->external_ids, PROBE_KEY)) {
+            vswitch_txn_del_bridge(txn, bridges[j]->uuid);
+        }
+    }
+    vswitch_bridges_free(bridges, n);
+
+    struct vswitch_smap external_ids;
+    vswitch_smap_init(&external_ids);
+    vswitch_smap_set(&external_ids, PROBE_KEY, "true");
+    vswitch_txn_add_bridge(txn, name, "system", NULL, &external_ids);
+    vswitch_smap_destroy(&external_ids);
+
+    error = commit_and_wait(ovs, txn, NULL, errp);
+    if (!error) {
+        struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, name);
+        if (iface && iface->ofport > 0) {
+            set_verdict(remote, 0, NULL);
+        } else {
+            set_verdict(remote, EOPNOTSUPP,
+                        xstrdup(iface && iface->error ? iface->error
+                                : "ovs-vswitchd failed to create a "
+                                  "bridge on it"));
+        }
+        VLOG_DBG("system datapath probe with bridge %s: %s", name,
+                 system_verdict.why ? system_verdict.why : "works");
+        vswitch_iface_free(iface);
+    }
+
+    /* Remove the probe bridge whatever happened. */
+    struct vswitch_bridge *probe = vswitch_bridge_find(ovs->vs, name);
+    if (probe) {
+        char *del_error = NULL;
+        long long int next_cfg;
+        txn = vswitch_txn_create(ovs->vs);
+        vswitch_txn_del_bridge(txn, probe->uuid);
+        if (vswitch_txn_commit(txn, ovs->up.ctx->deadline, &next_cfg,
+                               &del_error)) {
+            VLOG_WARN("cannot remove probe bridge %s: %s", name, del_error);
+        }
+        free(del_error);
+        vswitch_txn_destroy(txn);
+        vswitch_bridge_free(probe);
+    }
+    free(name);
+    if (error) {
+        return error;
+    }
+
+out:
+    *worksp = !system_verdict.error;
+    *whyp = system_verdict.why;
+    return 0;
+}
+
+/* Stores into '*datapath_typep' the datapath type to create 'sw' with,
+ * detecting it for "auto". */
+static int
+choose_datapath(struct ovs_backend *ovs, const struct topo_switch *sw,
+                const char **datapath_typep, char **errp)
+{
+    const char *datapath = sw->datapath ? sw->datapath : "auto";
+    bool works;
+    const char *why;
+    int error;
+
+    if (!strcmp(datapath, "netdev")) {
+        *datapath_typep = "netdev";
+        return 0;
+    } else if (strcmp(datapath, "auto") && strcmp(datapath, "system")) {
+        *errp = xasprintf("switch '%s': unknown datapath '%s'", sw->name,
+                          datapath);
+        return EINVAL;
+    }
+
+    error = probe_system(ovs, &works, &why, errp);
+    if (error) {
+        return error;
+    }
+    if (works) {
+        *datapath_typep = "system";
+    } else if (!strcmp(datapath, "auto")) {
+        *datapath_typep = "netdev";
+    } else {
+        *errp = xasprintf("cannot create bridge '%s' on the system "
+                          "datapath: %s", sw->name, why);
+        return EOPNOTSUPP;
+    }
+    return 0;
+}
+
+static int
+ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
+{
+    struct ovs_backend *ovs = xzalloc(sizeof *ovs);
+    int error;
+
+    *backendp = NULL;
+    *errp = NULL;
+    ovs->up.class = &vplug_ovs_backend;
+    ovs->up.ctx = ctx;
+    svec_init(&ovs->removes);
+    ovs->vs = vswitch_create(ctx->db_remote);
+
+    error = vswitch_wait_ready(ovs->vs, ctx->deadline, errp);
+    if (error) {
+        if (error == ETIMEDOUT) {
+            char *msg = *errp ? *errp : xasprintf("cannot reach "
+                                                  "ovsdb-server at %s",
+                                                  ctx->db_remote);
+            *errp = xasprintf("%s (gave up after --timeout=%g)", msg,
+                              timeout_sec(ctx));
+            free(msg);
+        } else if (!*errp) {
+            *errp = xasprintf("cannot reach ovsdb-server at %s: %s",
+                              ctx->db_remote, ovs_strerror(error));
+        }
+        goto error;
+    }
+
+    char *missing = vswitch_check_schema(ovs->vs);
+    if (missing) {
+        *errp = xasprintf("ovsdb-server at %s: unsupported schema: %s",
+                          ctx->db_remote, missing);
+        free(missing);
+        error = EPROTO;
+        goto error;
+    }
+
+    *backendp = &ovs->up;
+    return 0;
+
+error:
+    vswitch_destroy(ovs->vs);
+    svec_destroy(&ovs->removes);
+    free(ovs);
+    return error;
+}
+
+static void
+clear_queue(struct ovs_backend *ovs)
+{
+    for (size_t i = 0; i < ovs->n_new_bridges; i++) {
+        struct ovs_new_bridge *nb = &ovs->new_bridges[i];
+        free(nb->name);
+        free(nb->datapath_type);
+        free(nb->fail_mode);
+        vswitch_smap_destroy(&nb->external_ids);
+    }
+    free(ovs->new_bridges);
+    ovs->new_bridges = NULL;
+    ovs->n_new_bridges = 0;
+
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        struct ovs_attach *a = &ovs->attaches[i];
+        free(a->bridge);
+        free(a->ifname);
+        free(a->type);
+        vswitch_smap_destroy(&a->iface_external_ids);
+    }
+    free(ovs->attaches);
+    ovs->attaches = NULL;
+    ovs->n_attaches = 0;
+
+    for (size_t i = 0; i < ovs->n_detaches; i++) {
+        free(ovs->detaches[i].bridge);
+        free(ovs->detaches[i].ifname);
+    }
+    free(ovs->detaches);
+    ovs->detaches = NULL;
+    ovs->n_detaches = 0;
+
+    svec_clear(&ovs->removes);
+}
+
+static void
+ovs_close(struct vplug_backend *backend)
+{
+    if (backend) {
+        struct ovs_backend *ovs = ovs_backend_cast(backend);
+        clear_queue(ovs);
+        svec_destroy(&ovs->removes);
+        vswitch_destroy(ovs->vs);
+        free(ovs);
+    }
+}
+
+/* Makes sure the connection is up (it may have dropped since open). */
+static int
+ensure_ready(struct ovs_backend *ovs, char **errp)
+{
+    if (vswitch_is_ready(ovs->vs)) {
+        return 0;
+    }
+    return vswitch_wait_ready(ovs->vs, ovs->up.ctx->deadline, errp);
+}
+
+static int
+ovs_probe(struct vplug_backend *backend, const struct topo_switch *sw,
+          char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    int error;
+
+    *errp = NULL;
+    error = ensure_ready(ovs, errp);
+    if (!error) {
+        error = check_vswitchd(ovs, errp);
+    }
+    if (error || !sw) {
+        return error;
+    }
+
+    struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, sw->name);
+    if (br) {
+        /* An existing bridge is used as it is. */
+        vswitch_bridge_free(br);
+        return 0;
+    }
+
+    const char *datapath_type;
+    error = choose_datapath(ovs, sw, &datapath_type, errp);
+    if (error) {
+        return error;
+    }
+
+    /* ovs-vswitchd lists the datapath types it supports. */
+    struct vswitch_root root;
+    if (!vswitch_get_root(ovs->vs, &root)) {
+        if (root.datapath_types.n
+            && !svec_contains(&root.datapath_types, datapath_type)) {
+            *errp = xasprintf("cannot create bridge '%s': ovs-vswitchd "
+                              "does not support datapath type '%s'",
+                              sw->name, datapath_type);
+            error = EOPNOTSUPP;
+        }
+        vswitch_root_destroy(&root);
+    }
+    return error;
+}
+
+static struct ovs_new_bridge *
+find_new_bridge(struct ovs_backend *ovs, const char *name)
+{
+    for (size_t i = 0; i < ovs->n_new_bridges; i++) {
+        if (!strcmp(ovs->new_bridges[i].name, name)) {
+            return &ovs->new_bridges[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
+                  bool *createdp, char **variantp, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    int error;
+
+    *errp = NULL;
+    *createdp = false;
+    *variantp = NULL;
+
+    const struct ovs_new_bridge *queued = find_new_bridge(ovs, sw->name);
+    if (queued) {
+        *createdp = true;
+        *variantp = variant_for(queued->datapath_type);
+        return 0;
+    }
+
+    error = ensure_ready(ovs, errp);
+    if (error) {
+        return error;
+    }
+    struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, sw->name);
+    if (br) {
+        *variantp = variant_for(br->datapath_type);
+        vswitch_bridge_free(br);
+        return 0;
+    }
+
+    const char *datapath_type;
+    error = choose_datapath(ovs, sw, &datapath_type, errp);
+    if (error) {
+        return error;
+    }
+
+    ovs->new_bridges = xrealloc(ovs->new_bridges,
+                                (ovs->n_new_bridges + 1)
+                                * sizeof *ovs->new_bridges);
+    struct ovs_new_bridge *nb = &ovs->new_bridges[ovs->n_new_bridges++];
+    nb->name = xstrdup(sw->name);
+    nb->datapath_type = xstrdup(datapath_type);
+    nb->fail_mode = nullable_xstrdup(sw->fail_mode);
+    vswitch_smap_init(&nb->external_ids);
+    for (size_t i = 0; i < sw->n_external_ids; i++) {
+        vswitch_smap_set(&nb->external_ids, sw->external_ids[i].key,
+                         sw->external_ids[i].value);
+    }
+    vswitch_smap_set(&nb->external_ids, OWNER_KEY, ctx->owner);
+
+    *createdp = true;
+    *variantp = variant_for(datapath_type);
+    return 0;
+}
+
+/* Checks that port 'ifname', if it exists, may become 'bridge''s port for
+ * 'owner': it must be 'owner''s and on 'bridge' already.  An Interface of
+ * that name in some other port is a conflict too.  Stores into '*existsp'
+ * whether the port exists. */
+static int
+check_conflict(struct ovs_backend *ovs, const char *ifname,
+               const char *bridge, bool *existsp, char **errp)
+{
+    const char *owner = ovs->up.ctx->owner;
+    struct vswitch_port *port = vswitch_port_find(ovs->vs, ifname);
+    int error = 0;
+
+    *existsp = port != NULL;
+    if (!port) {
+        struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, ifname);
+        if (iface) {
+            *errp = xasprintf("interface '%s' already exists in another "
+                              "port and is not vplug's", ifname);
+            error = EEXIST;
+        }
+        vswitch_iface_free(iface);
+    } else if (!owned_by(&port->external_ids, owner)) {
+        const char *tag = owner_of(&port->external_ids);
+        const char *where = port->bridge ? port->bridge : "(none)";
+        if (tag) {
+            *errp = xasprintf("port '%s' already exists on bridge '%s' and "
+                              "belongs to topology '%s'", ifname, where, tag);
+        } else {
+            *errp = xasprintf("port '%s' already exists on bridge '%s' and "
+                              "is not vplug's", ifname, where);
+        }
+        error = EEXIST;
+    } else if (!port->bridge || strcmp(port->bridge, bridge)) {
+        *errp = xasprintf("port '%s' already exists on bridge '%s', not "
+                          "'%s'", ifname,
+                          port->bridge ? port->bridge : "(none)", bridge);
+        error = EEXIST;
+    }
+    vswitch_port_free(port);
+    return error;
+}
+
+static int
+ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
+           const struct topo_end *end, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    int error;
+
+    *errp = NULL;
+    error = ensure_ready(ovs, errp);
+    if (error) {
+        return error;
+    }
+
+    if (!find_new_bridge(ovs, sw->name)) {
+        struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, sw->name);
+        if (!br) {
+            *errp = xasprintf("cannot attach '%s' to '%s': no such bridge",
+                              end->ifname, sw->name);
+            return ENOENT;
+        }
+        vswitch_bridge_free(br);
+    }
+
+    bool exists;
+    error = check_conflict(ovs, end->ifname, sw->name, &exists, errp);
+    if (error) {
+        return error;
+    }
+
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        if (!strcmp(ovs->attaches[i].ifname, end->ifname)) {
+            *errp = xasprintf("cannot attach '%s' to '%s': already queued "
+                              "for bridge '%s'", end->ifname, sw->name,
+                              ovs->attaches[i].bridge);
+            return EEXIST;
+        }
+    }
+
+    ovs->attaches = xrealloc(ovs->attaches,
+                             (ovs->n_attaches + 1) * sizeof *ovs->attaches);
+    struct ovs_attach *a = &ovs->attaches[ovs->n_attaches++];
+    a->bridge = xstrdup(sw->name);
+    a->ifname = xstrdup(end->ifname);
+    a->type = xstrdup(!sw->port_type || !strcmp(sw->port_type, "system")
+                      ? "" : sw->port_type);
+    a->tag = end->vlan >= 0 ? end->vlan : -1;
+    vswitch_smap_init(&a->iface_external_ids);
+    for (size_t i = 0; i < end->n_external_ids; i++) {
+        vswitch_smap_set(&a->iface_external_ids, end->external_ids[i].key,
+                         end->external_ids[i].value);
+    }
+    vswitch_smap_set(&a->iface_external_ids, OWNER_KEY, ctx->owner);
+    return 0;
+}
+
+static int
+ovs_detach(struct vplug_backend *backend, const char *sw_name,
+           const char *ifname, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+
+    *errp = NULL;
+    ovs->detaches = xrealloc(ovs->detaches,
+                             (ovs->n_detaches + 1) * sizeof *ovs->detaches);
+    struct ovs_detach *d = &ovs->detaches[ovs->n_detaches++];
+    d->bridge = xstrdup(sw_name);
+    d->ifname = xstrdup(ifname);
+    return 0;
+}
+
+static int
+ovs_remove_switch(struct vplug_backend *backend, const char *sw_name,
+                  char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+
+    *errp = NULL;
+    if (!svec_contains(&ovs->removes, sw_name)) {
+        svec_add(&ovs->removes, sw_name);
+    }
+    return 0;
+}
+
+/* Adds to 'txn' what it takes to remove the bridges queued for removal
+ * that are ctx->owner's.  Others are left alone. */
+static void
+build_removes(struct ovs_backend *ovs, struct vswitch_txn *txn)
+{
+    const char *owner = ovs->up.ctx->owner;
+
+    for (size_t i = 0; i < ovs->removes.n; i++) {
+        const char *name = ovs->removes.names[i];
+        struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, name);
+        if (br && owned_by(&br->external_ids, owner)) {
+            vswitch_txn_wait_exists(txn, "Bridge", br->uuid, br->name);
+            vswitch_txn_del_bridge(txn, br->uuid);
+        } else if (br) {
+            VLOG_INFO("bridge %s is not %s's: left alone", name, owner);
+        }
+        vswitch_bridge_free(br);
+    }
+}
+
+/* Adds to 'txn' the removal of the ports queued for detaching that are
+ * ctx->owner's and on the named bridge. */
+static void
+build_detaches(struct ovs_backend *ovs, struct vswitch_txn *txn)
+{
+    const char *owner = ovs->up.ctx->owner;
+
+    for (size_t i = 0; i < ovs->n_detaches; i++) {
+        const struct ovs_detach *d = &ovs->detaches[i];
+        if (svec_contains(&ovs->removes, d->bridge)) {
+            struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs,
+                                                            d->bridge);
+            bool goes = br && owned_by(&br->external_ids, owner);
+            vswitch_bridge_free(br);
+            if (goes) {
+                continue;       /* The port goes with its bridge. */
+            }
+        }
+
+        struct vswitch_port *port = vswitch_port_find(ovs->vs, d->ifname);
+        if (port && port->bridge && !strcmp(port->bridge, d->bridge)
+            && owned_by(&port->external_ids, owner)) {
+            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+            vswitch_txn_del_port(txn, d->bridge, port->uuid);
+        } else if (port) {
+            VLOG_INFO("port %s on %s is not %s's: left alone", d->ifname,
+                      port->bridge ? port->bridge : "(none)", owner);
+        }
+        vswitch_port_free(port);
+    }
+}
+
+static void
+build_new_bridges(struct ovs_backend *ovs, struct vswitch_txn *txn)
+{
+    for (size_t i = 0; i < ovs->n_new_bridges; i++) {
+        const struct ovs_new_bridge *nb = &ovs->new_bridges[i];
+        struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, nb->name);
+        if (!br) {
+            vswitch_txn_wait_absent(txn, "Bridge", nb->name);
+            vswitch_txn_add_bridge(txn, nb->name, nb->datapath_type,
+                                   nb->fail_mode, &nb->external_ids);
+        }
+        vswitch_bridge_free(br);
+    }
+}
+
+/* Adds to 'txn' the updates that make existing port 'port' (the owner's,
+ * on the right bridge) match 'a'. */
+static void
+build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
+                  const struct vswitch_port *port, const struct ovs_attach *a)
+{
+    if (port->tag != a->tag) {
+        vswitch_txn_set_port_tag(txn, port->uuid, a->tag);
+    }
+    struct vswitch_smap port_ids;
+    vswitch_smap_init(&port_ids);
+    vswitch_smap_set(&port_ids, OWNER_KEY, ovs->up.ctx->owner);
+    if (!vswitch_smap_equal(&port->external_ids, &port_ids)) {
+        vswitch_txn_set_external_ids(txn, "Port", port->uuid, &port_ids);
+    }
+    vswitch_smap_destroy(&port_ids);
+
+    for (size_t i = 0; i < port->interfaces.n; i++) {
+        struct vswitch_iface *iface
+            = vswitch_iface_get(ovs->vs, port->interfaces.names[i]);
+        if (iface && !strcmp(iface->name, a->ifname)) {
+            if (strcmp(iface->type, a->type)) {
+                vswitch_txn_set_iface_type(txn, iface->uuid, a->type);
+            }
+            if (!vswitch_smap_equal(&iface->external_ids,
+                                    &a->iface_external_ids)) {
+                vswitch_txn_set_external_ids(txn, "Interface", iface->uuid,
+                                             &a->iface_external_ids);
+            }
+        }
+        vswitch_iface_free(iface);
+    }
+}
+
+static int
+build_attaches(struct ovs_backend *ovs, struct vswitch_txn *txn, char **errp)
+{
+    const char *owner = ovs->up.ctx->owner;
+
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        const struct ovs_attach *a = &ovs->attaches[i];
+        bool exists;
+        int error = check_conflict(ovs, a->ifname, a->bridge, &exists, errp);
+        if (error) {
+            return error;
+        }
+        if (exists) {
+            struct vswitch_port *port = vswitch_port_find(ovs->vs, a->ifname);
+            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+            build_port_update(ovs, txn, port, a);
+            vswitch_port_free(port);
+            continue;
+        }
+
+        struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, a->bridge);
+        if (br) {
+            /* A mutate of a bridge that vanished would match nothing and
+             * the new port would be dropped silently. */
+            vswitch_txn_wait_exists(txn, "Bridge", br->uuid, br->name);
+            vswitch_bridge_free(br);
+        } else if (!find_new_bridge(ovs, a->bridge)) {
+            *errp = xasprintf("cannot attach '%s' to '%s': no such bridge",
+                              a->ifname, a->bridge);
+            return ENOENT;
+        }
+        vswitch_txn_wait_absent(txn, "Port", a->ifname);
+        vswitch_txn_wait_absent(txn, "Interface", a->ifname);
+
+        struct vswitch_smap port_ids;
+        vswitch_smap_init(&port_ids);
+        vswitch_smap_set(&port_ids, OWNER_KEY, owner);
+        vswitch_txn_add_port(txn, a->bridge, a->ifname, a->type, a->tag,
+                             &port_ids, &a->iface_external_ids);
+        vswitch_smap_destroy(&port_ids);
+    }
+    return 0;
+}
+
+/* Builds the whole transaction from the queue and the replica as it is
+ * now.  Returns 0 and the transaction in '*txnp', or errno and '*errp'. */
+static int
+build_txn(struct ovs_backend *ovs, struct vswitch_txn **txnp, char **errp)
+{
+    struct vswitch_txn *txn = vswitch_txn_create(ovs->vs);
+    int error;
+
+    /* Removals and additions of bridges both rewrite the root's bridges:
+     * guard it once for all. */
+    vswitch_txn_wait_root_bridges(txn);
+    build_removes(ovs, txn);
+    build_detaches(ovs, txn);
+    build_new_bridges(ovs, txn);
+    error = build_attaches(ovs, txn, errp);
+    if (error) {
+        vswitch_txn_destroy(txn);
+        txn = NULL;
+    }
+    *txnp = txn;
+    return error;
+}
+
+/* Checks whether interface 'name' that should be on 'bridge' is ready.
+ * Returns 0 if so, EAGAIN if not yet (with a reason in '*whyp', caller
+ * frees), or another errno with '*errp' if it failed for good. */
+static int
+iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
+            bool is_bridge, char **whyp, char **errp)
+{
+    struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, name);
+    int error = 0;
+
+    if (!iface) {
+        *whyp = xasprintf("'%s' is not in the database", name);
+        error = EAGAIN;
+    } else if (iface->ofport < 0) {
+        const char *cause = (iface->error ? iface->error
+                             : "ovs-vswitchd assigned no OpenFlow port");
+        if (is_bridge) {
+            *errp = xasprintf("cannot create bridge '%s': %s", bridge, cause);
+        } else {
+            *errp = xasprintf("cannot attach '%s' to '%s': %s", name, bridge,
+                              cause);
+        }
+        error = EIO;
+    } else if (iface->ofport == 0 && is_bridge) {
+        /* ovs-vswitchd writes the bridge's ofport in the transaction that
+         * advances cur_cfg, and we only get here after that. */
+        *errp = xasprintf("cannot create bridge '%s': ovs-vswitchd failed "
+                          "to create it (see its log)", bridge);
+        error = EIO;
+    } else if (iface->ofport == 0) {
+        *whyp = xasprintf("'%s' on '%s' has no OpenFlow port yet", name,
+                          bridge);
+        error = EAGAIN;
+    } else if (!is_bridge && iface->link_state
+               && strcmp(iface->link_state, "up")) {
+        *whyp = xasprintf("'%s' on '%s' has link state %s", name, bridge,
+                          iface->link_state);
+        error = EAGAIN;
+    }
+    vswitch_iface_free(iface);
+    return error;
+}
+
+/* Waits until ovs-vswitchd applied 'next_cfg' and every attached port and
+ * created bridge is ready, or the deadline. */
+static int
+wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
+{
+    const struct vplug_ctx *ctx = ovs->up.ctx;
+    int error = wait_cur_cfg(ovs, next_cfg, errp);
+    if (error) {
+        return error;
+    }
+
+    for (;;) {
+        unsigned int seqno = vswitch_get_seqno(ovs->vs);
+        char *why = NULL;
+
+        for (size_t i = 0; !error && i < ovs->n_new_bridges; i++) {
+            const char *name = ovs->new_bridges[i].name;
+            error = iface_ready(ovs, name, name, true, &why, errp);
+        }
+        for (size_t i = 0; !error && i < ovs->n_attaches; i++) {
+            const struct ovs_attach *a = &ovs->attaches[i];
+            error = iface_ready(ovs, a->bridge, a->ifname, false, &why,
+                                errp);
+        }
+        if (error != EAGAIN) {
+            return error;
+        }
+        if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
+            *errp = xasprintf("%s (gave up after --timeout=%g)", why,
+                              timeout_sec(ctx));
+            free(why);
+            return ETIMEDOUT;
+        }
+        free(why);
+        error = 0;
+    }
+}
+
+static int
+ovs_commit(struct vplug_backend *backend, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    long long int next_cfg = 0;
+    int error;
+
+    *errp = NULL;
+    if (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
+        && !ovs->removes.n) {
+        return 0;
+    }
+
+    error = ensure_ready(ovs, errp);
+    for (int try = 1; !error; try++) {
+        struct vswitch_txn *txn;
+        unsigned int seqno = vswitch_get_seqno(ovs->vs);
+
+        error = build_txn(ovs, &txn, errp);
+        if (error) {
+            break;
+        }
+        if (ctx->dry_run) {
+            VLOG_INFO("dry run: would send %zu operations",
+                      vswitch_txn_n_ops(txn));
+            vswitch_txn_destroy(txn);
+            clear_queue(ovs);
+            return 0;
+        }
+        error = vswitch_txn_commit(txn, ctx->deadline, &next_cfg, errp);
+        vswitch_txn_destroy(txn);
+        if (error != EAGAIN) {
+            break;
+        }
+
+        /* The database changed under us: let the replica catch up (it may
+         * have already), rebuild and retry. */
+        free(*errp);
+        *errp = NULL;
+        if (try >= MAX_TRIES) {
+            *errp = xasprintf("ovsdb-server at %s: the database kept "
+                              "changing during %d attempts", ctx->db_remote,
+                              try);
+            break;
+        }
+        VLOG_DBG("transaction try %d raced with another client", try);
+        vswitch_wait_change(ovs->vs, seqno,
+                            MIN(ctx->deadline, time_msec() + 200));
+        error = 0;
+    }
+
+    if (!error) {
+        error = wait_ready(ovs, next_cfg, errp);
+    }
+    clear_queue(ovs);
+    return error;
+}
+
+static int
+compare_ports(const void *a_, const void *b_)
+{
+    const struct vplug_port_info *a = a_;
+    const struct vplug_port_info *b = b_;
+    return strcmp(a->ifname, b->ifname);
+}
+
+static int
+ovs_list(struct vplug_backend *backend, const char *owner,
+         struct vplug_switch_info **infosp, size_t *n_infosp, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    struct vplug_switch_info *infos = NULL;
+    size_t n_infos = 0;
+    struct vswitch_bridge **bridges;
+    size_t n_bridges;
+    int error;
+
+    *errp = NULL;
+    *infosp = NULL;
+    *n_infosp = 0;
+    error = ensure_ready(ovs, errp);
+    if (error) {
+        return error;
+    }
+
+    vswitch_bridges_list(ovs->vs, &bridges, &n_bridges);
+    for (size_t i = 0; i < n_bridges; i++) {
+        const struct vswitch_bridge *br = bridges[i];
+        const char *br_owner = owner_of(&br->external_ids);
+        bool match = owner ? owned_by(&br->external_ids, owner) : !!br_owner;
+        struct vplug_port_info *ports = xcalloc(br->ports.n + 1,
+                                                sizeof *ports);
+        size_t n_ports = 0;
+
+        for (size_t j = 0; j < br->ports.n; j++) {
+            struct vswitch_port *port = vswitch_port_get(ovs->vs,
+                                                         br->ports.names[j]);
+            if (!port || !strcmp(port->name, br->name)) {
+                vswitch_port_free(port);
+                continue;       /* The bridge's own internal port. */
+            }
+            const char *p_owner = owner_of(&port->external_ids);
+            match |= owner ? owned_by(&port->external_ids, owner)
+                           : !!p_owner;
+
+            struct vplug_port_info *pi = &ports[n_ports++];
+            pi->ifname = xstrdup(port->name);
+            pi->owner = nullable_xstrdup(p_owner);
+            pi->vlan = port->tag;
+            pi->ofport = -1;
+            if (port->interfaces.n) {
+                struct vswitch_iface *iface
+                    = vswitch_iface_get(ovs->vs, port->interfaces.names[0]);
+                if (iface && iface->ofport > 0) {
+                    pi->ofport = iface->ofport;
+                }
+                vswitch_iface_free(iface);
+            }
+            vswitch_port_free(port);
+        }
+
+        if (!match) {
+            for (size_t j = 0; j < n_ports; j++) {
+                free(ports[j].ifname);
+                free(ports[j].owner);
+            }
+            free(ports);
+            continue;
+        }
+        qsort(ports, n_ports, sizeof *ports, compare_ports);
+        infos = xrealloc(infos, (n_infos + 1) * sizeof *infos);
+        struct vplug_switch_info *info = &infos[n_infos++];
+        info->name = xstrdup(br->name);
+        info->variant = variant_for(br->datapath_type);
+        info->owner = nullable_xstrdup(br_owner);
+        info->ports = ports;
+        info->n_ports = n_ports;
+    }
+    vswitch_bridges_free(bridges, n_bridges);
+
+    *infosp = infos;
+    *n_infosp = n_infos;
+    return 0;
+}
+
+const struct vplug_backend_class vplug_ovs_backend = {
+    .name = "ovs",
+    .open = ovs_open,
+    .close = ovs_close,
+    .probe = ovs_probe,
+    .ensure_switch = ovs_ensure_switch,
+    .attach = ovs_attach,
+    .detach = ovs_detach,
+    .remove_switch = ovs_remove_switch,
+    .commit = ovs_commit,
+    .list = ovs_list,
+};

@@ -10,7 +10,8 @@ tests_test_vplug_SOURCES = \
 	tests/test-ovsdb.c \
 	tests/test-unixctl.c \
 	tests/test-probe.c \
-	tests/test-engine.c
+	tests/test-engine.c \
+	tests/test-ovs.c
 tests_test_vplug_LDADD = $(VPLUG_LIBS)
 
 TESTSUITE_AT = \

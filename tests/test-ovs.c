@@ -1,0 +1,338 @@
+/* Unit tests: the OVS backend, driven directly against a test's private
+ * ovsdb-server and ovs-vswitchd. */
+#include <config.h>
+#include "test-vplug.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "plugin/backend.h"
+#include "topology.h"
+#include "util.h"
+
+/* The model's strings are not const; these tests only lend them. */
+#define CONST_CAST(S) ((char *) (S))
+
+/* Options common to every command, before the positional arguments. */
+struct ovs_test_opts {
+    int timeout_ms;
+    const char *port_type;
+    const char *fail_mode;
+    bool dry_run;
+};
+
+/* Parses leading "--timeout=MS", "--port-type=T", "--fail-mode=M",
+ * "--dry-run".  Returns the index of the first positional argument. */
+static int
+parse_opts(int argc, char *argv[], struct ovs_test_opts *opts)
+{
+    int i;
+
+    opts->timeout_ms = 5000;
+    opts->port_type = NULL;
+    opts->fail_mode = NULL;
+    opts->dry_run = false;
+    for (i = 1; i < argc && str_startswith(argv[i], "--"); i++) {
+        const char *arg = argv[i];
+        if (str_startswith(arg, "--timeout=")) {
+            CHECK(str_to_int(arg + strlen("--timeout="), 10,
+                             &opts->timeout_ms));
+        } else if (str_startswith(arg, "--port-type=")) {
+            opts->port_type = arg + strlen("--port-type=");
+        } else if (str_startswith(arg, "--fail-mode=")) {
+            opts->fail_mode = arg + strlen("--fail-mode=");
+        } else if (!strcmp(arg, "--dry-run")) {
+            opts->dry_run = true;
+        } else {
+            fprintf(stderr, "unknown option %s\n", arg);
+            exit(2);
+        }
+    }
+    return i;
+}
+
+static void
+init_ctx(struct vplug_ctx *ctx, const struct ovs_test_opts *opts,
+         const char *remote, const char *owner)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->owner = owner;
+    ctx->db_remote = remote;
+    ctx->timeout_ms = opts->timeout_ms;
+    ctx->deadline = time_msec() + opts->timeout_ms;
+    ctx->dry_run = opts->dry_run;
+}
+
+static void
+init_switch(struct topo_switch *sw, const struct ovs_test_opts *opts,
+            const char *name, const char *datapath)
+{
+    memset(sw, 0, sizeof *sw);
+    sw->name = CONST_CAST(name);
+    sw->kind = TOPO_SW_OVS;
+    sw->datapath = CONST_CAST(datapath);
+    sw->fail_mode = CONST_CAST(opts->fail_mode);
+    sw->port_type = CONST_CAST(opts->port_type);
+}
+
+/* Reports 'error' with message 'msg' (freed), returning the exit status. */
+static int
+report(const char *what, int error, char *msg)
+{
+    if (error) {
+        fprintf(stderr, "%s: %s (%s)\n", what, msg ? msg : "(no message)",
+                ovs_strerror(error));
+    }
+    free(msg);
+    return error ? 1 : 0;
+}
+
+/* Opens the backend; on failure prints the reason and exits 1. */
+static struct vplug_backend *
+open_backend(struct vplug_ctx *ctx)
+{
+    struct vplug_backend *backend;
+    char *msg;
+    int error = vplug_ovs_backend.open(ctx, &backend, &msg);
+    if (error) {
+        exit(report("open", error, msg));
+    }
+    return backend;
+}
+
+/* Parses "IFNAME[:VLAN][:KEY=VALUE]..." into 'end'.  The strings point
+ * into 'spec', which is modified. */
+static void
+parse_end(char *spec, struct topo_end *end)
+{
+    char *save = NULL;
+    char *token = strtok_r(spec, ":", &save);
+
+    memset(end, 0, sizeof *end);
+    end->vlan = -1;
+    end->ifname = token;
+    while ((token = strtok_r(NULL, ":", &save)) != NULL) {
+        char *eq = strchr(token, '=');
+        if (eq) {
+            *eq = '\0';
+            end->external_ids = xrealloc(end->external_ids,
+                                         (end->n_external_ids + 1)
+                                         * sizeof *end->external_ids);
+            end->external_ids[end->n_external_ids].key = token;
+            end->external_ids[end->n_external_ids].value = eq + 1;
+            end->n_external_ids++;
+        } else {
+            CHECK(str_to_int(token, 10, &end->vlan));
+        }
+    }
+}
+
+/* ovs-attach [OPTS] REMOTE OWNER BRIDGE DATAPATH IFNAME[:VLAN][:K=V]...:
+ * ensures BRIDGE, attaches each IFNAME, commits. */
+static int
+test_ovs_attach(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i < 4) {
+        fprintf(stderr, "usage: ovs-attach REMOTE OWNER BRIDGE DATAPATH "
+                "IFNAME...\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx;
+    struct topo_switch sw;
+    init_ctx(&ctx, &opts, argv[i], argv[i + 1]);
+    init_switch(&sw, &opts, argv[i + 2], argv[i + 3]);
+
+    struct vplug_backend *backend = open_backend(&ctx);
+    bool created;
+    char *variant = NULL;
+    char *msg;
+    int status = 0;
+    int error = backend->class->ensure_switch(backend, &sw, &created,
+                                              &variant, &msg);
+    if (error) {
+        status = report("ensure_switch", error, msg);
+        goto out;
+    }
+    free(msg);
+    printf("%s: %s%s\n", sw.name, variant, created ? " (created)" : "");
+
+    for (i += 4; i < argc; i++) {
+        char *spec = xstrdup(argv[i]);
+        struct topo_end end;
+        parse_end(spec, &end);
+        error = backend->class->attach(backend, &sw, &end, &msg);
+        free(end.external_ids);
+        free(spec);
+        if (error) {
+            status = report("attach", error, msg);
+            goto out;
+        }
+        free(msg);
+    }
+
+    error = backend->class->commit(backend, &msg);
+    status = report("commit", error, msg);
+
+out:
+    free(variant);
+    backend->class->close(backend);
+    return status;
+}
+VPLUG_TEST("ovs-attach",
+           "[--timeout=MS] [--port-type=T] [--fail-mode=M] [--dry-run] "
+           "REMOTE OWNER BRIDGE DATAPATH IFNAME[:VLAN][:K=V]...",
+           test_ovs_attach)
+
+/* ovs-detach [OPTS] REMOTE OWNER BRIDGE IFNAME...: detaches and commits. */
+static int
+test_ovs_detach(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i < 3) {
+        fprintf(stderr, "usage: ovs-detach REMOTE OWNER BRIDGE IFNAME...\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx;
+    init_ctx(&ctx, &opts, argv[i], argv[i + 1]);
+    struct vplug_backend *backend = open_backend(&ctx);
+    const char *bridge = argv[i + 2];
+    char *msg;
+    int status = 0;
+
+    for (i += 3; i < argc; i++) {
+        int error = backend->class->detach(backend, bridge, argv[i], &msg);
+        if (error) {
+            status = report("detach", error, msg);
+            goto out;
+        }
+        free(msg);
+    }
+    int error = backend->class->commit(backend, &msg);
+    status = report("commit", error, msg);
+
+out:
+    backend->class->close(backend);
+    return status;
+}
+VPLUG_TEST("ovs-detach", "[--timeout=MS] REMOTE OWNER BRIDGE IFNAME...",
+           test_ovs_detach)
+
+/* ovs-remove [OPTS] REMOTE OWNER BRIDGE...: removes switches, commits. */
+static int
+test_ovs_remove(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i < 3) {
+        fprintf(stderr, "usage: ovs-remove REMOTE OWNER BRIDGE...\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx;
+    init_ctx(&ctx, &opts, argv[i], argv[i + 1]);
+    struct vplug_backend *backend = open_backend(&ctx);
+    char *msg;
+    int status = 0;
+
+    for (i += 2; i < argc; i++) {
+        int error = backend->class->remove_switch(backend, argv[i], &msg);
+        if (error) {
+            status = report("remove_switch", error, msg);
+            goto out;
+        }
+        free(msg);
+    }
+    int error = backend->class->commit(backend, &msg);
+    status = report("commit", error, msg);
+
+out:
+    backend->class->close(backend);
+    return status;
+}
+VPLUG_TEST("ovs-remove", "[--timeout=MS] REMOTE OWNER BRIDGE...",
+           test_ovs_remove)
+
+/* ovs-list [OPTS] REMOTE [OWNER]: prints list()'s view, one switch per
+ * line and its ports indented. */
+static int
+test_ovs_list(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i < 1) {
+        fprintf(stderr, "usage: ovs-list REMOTE [OWNER]\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx;
+    const char *owner = argc - i > 1 ? argv[i + 1] : NULL;
+    init_ctx(&ctx, &opts, argv[i], owner ? owner : "");
+    struct vplug_backend *backend = open_backend(&ctx);
+    struct vplug_switch_info *infos;
+    size_t n;
+    char *msg;
+    int error = backend->class->list(backend, owner, &infos, &n, &msg);
+    if (!error) {
+        for (size_t j = 0; j < n; j++) {
+            const struct vplug_switch_info *info = &infos[j];
+            printf("%s %s owner=%s\n", info->name, info->variant,
+                   info->owner ? info->owner : "-");
+            for (size_t k = 0; k < info->n_ports; k++) {
+                const struct vplug_port_info *p = &info->ports[k];
+                printf("  %s ofport=%s vlan=%d owner=%s\n", p->ifname,
+                       p->ofport > 0 ? "yes" : "no", p->vlan,
+                       p->owner ? p->owner : "-");
+            }
+        }
+        vplug_switch_info_free_array(infos, n);
+    }
+    backend->class->close(backend);
+    return report("list", error, msg);
+}
+VPLUG_TEST("ovs-list", "[--timeout=MS] REMOTE [OWNER]", test_ovs_list)
+
+/* ovs-probe [OPTS] REMOTE BRIDGE DATAPATH: probe() for a switch, then the
+ * variant ensure_switch() would pick (nothing is committed). */
+static int
+test_ovs_probe(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i != 3) {
+        fprintf(stderr, "usage: ovs-probe REMOTE BRIDGE DATAPATH\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx;
+    struct topo_switch sw;
+    init_ctx(&ctx, &opts, argv[i], "probe-test");
+    init_switch(&sw, &opts, argv[i + 1], argv[i + 2]);
+    struct vplug_backend *backend = open_backend(&ctx);
+    char *msg;
+    int status;
+    int error = backend->class->probe(backend, &sw, &msg);
+    if (error) {
+        status = report("probe", error, msg);
+    } else {
+        bool created;
+        char *variant;
+        free(msg);
+        error = backend->class->ensure_switch(backend, &sw, &created,
+                                              &variant, &msg);
+        if (!error) {
+            printf("%s: %s%s\n", sw.name, variant,
+                   created ? " (would be created)" : "");
+            free(variant);
+        }
+        status = report("ensure_switch", error, msg);
+    }
+    backend->class->close(backend);
+    return status;
+}
+VPLUG_TEST("ovs-probe", "[--timeout=MS] REMOTE BRIDGE DATAPATH",
+           test_ovs_probe)
