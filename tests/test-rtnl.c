@@ -647,3 +647,90 @@ test_route_add(int argc, char *argv[])
 }
 VPLUG_TEST("route-add", "DST|default [GATEWAY|-] [IF|-] [netns=NS]",
            test_route_add)
+
+/* Creates N namespaces and one veth pair into each (the local end here,
+ * named vN, the peer eth0 there), then deletes them, printing timings to
+ * stderr.  Options as for veth-add. */
+static int
+test_bench_veth(int argc, char *argv[])
+{
+    const char *pos[1];
+    struct options o;
+    struct rtnl *r;
+    int n;
+
+    if (!parse_args(argc, argv, pos, 1, &o) || !pos[0]
+        || !str_to_int(pos[0], 10, &n) || n <= 0) {
+        return 2;
+    }
+    if (open_rtnl(NULL, &r)) {
+        return 1;
+    }
+
+    long long int t0 = time_usec();
+    int error = 0;
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32];
+        snprintf(ns, sizeof ns, "bv%d", i);
+        error = netns_add(ns);
+        if (error) {
+            fail("cannot create namespace '%s': %s", ns, ovs_strerror(error));
+        }
+    }
+    long long int t1 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32], name[16];
+        int fd;
+        snprintf(ns, sizeof ns, "bv%d", i);
+        snprintf(name, sizeof name, "v%d", i);
+        error = netns_open(ns, &fd);
+        if (!error) {
+            struct rtnl_link_spec local = {
+                .name = name, .alias = o.alias, .mtu = o.mtu,
+                .ipv6_off = o.ipv6_off, .up = !o.down, .netns_fd = -1,
+            };
+            struct rtnl_link_spec peer = {
+                .name = "eth0",
+                .alias = o.peer_alias ? o.peer_alias : o.alias,
+                .mtu = o.mtu, .ipv6_off = o.ipv6_off || o.peer_ipv6_off,
+                .up = !o.down, .netns_fd = fd,
+            };
+            error = rtnl_veth_create(r, &local, &peer);
+            close(fd);
+        }
+        if (error) {
+            fail("cannot create veth '%s': %s", name, ovs_strerror(error));
+        }
+    }
+    long long int t2 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "v%d", i);
+        error = rtnl_link_delete(r, name);
+        if (error) {
+            fail("cannot delete link '%s': %s", name, ovs_strerror(error));
+        }
+    }
+    long long int t3 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32];
+        snprintf(ns, sizeof ns, "bv%d", i);
+        error = netns_delete(ns);
+        if (error) {
+            fail("cannot delete namespace '%s': %s", ns, ovs_strerror(error));
+        }
+    }
+    long long int t4 = time_usec();
+    rtnl_close(r);
+    if (error) {
+        return 1;
+    }
+
+    fprintf(stderr, "%d netns_add: %.3f s\n", n, (t1 - t0) / 1e6);
+    fprintf(stderr, "%d rtnl_veth_create: %.3f s\n", n, (t2 - t1) / 1e6);
+    fprintf(stderr, "%d rtnl_link_delete: %.3f s\n", n, (t3 - t2) / 1e6);
+    fprintf(stderr, "%d netns_delete: %.3f s\n", n, (t4 - t3) / 1e6);
+    printf("created and deleted %d veth pairs\n", n);
+    return 0;
+}
+VPLUG_TEST("bench-veth", "N [veth-add options]", test_bench_veth)
