@@ -7,8 +7,8 @@
  * namespace on every call.
  *
  * Errors: libnl turns the kernel's errno into its own NLE_* codes, losing
- * detail (ENODEV and ENOENT both become "object not found" in some versions).
- * So each socket carries an error callback that records the errno of the
+ * detail (every errno without an NLE_* twin, such as ENETUNREACH or
+ * ENOTCONN, becomes NLE_FAILURE).  So each socket carries an error callback that records the errno of the
  * kernel's NLMSG_ERROR, and rtnl_result() is the one place where a libnl
  * return value becomes a positive errno: the kernel's own errno when it sent
  * one, otherwise a translation of the NLE_* code.
