@@ -266,7 +266,9 @@ netns_list(struct svec *names)
     closedir(dir);
 
     /* Sort only what this call added: 'names' may hold other entries. */
-    qsort(names->names + first, names->n - first, sizeof *names->names,
-          compare_names);
+    if (names->n > first) {
+        qsort(names->names + first, names->n - first, sizeof *names->names,
+              compare_names);
+    }
     return 0;
 }

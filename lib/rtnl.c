@@ -7,8 +7,8 @@
  * namespace on every call.
  *
  * Errors: libnl turns the kernel's errno into its own NLE_* codes, losing
- * detail (ENODEV and ENOENT both become "object not found" in some versions).
- * So each socket carries an error callback that records the errno of the
+ * detail (every errno without an NLE_* twin, such as ENETUNREACH or
+ * ENOTCONN, becomes NLE_FAILURE).  So each socket carries an error callback that records the errno of the
  * kernel's NLMSG_ERROR, and rtnl_result() is the one place where a libnl
  * return value becomes a positive errno: the kernel's own errno when it sent
  * one, otherwise a translation of the NLE_* code.
@@ -372,10 +372,30 @@ link_change(struct rtnl *r, const char *name, struct rtnl_link *changes)
 /* Changes existing link 'name' in one request: its alias if 'alias' is
  * nonnull ("" clears it), its IPv6 address generation mode if 'gen_mode' is
  * nonnegative, and brings it up if 'up'.  The kernel applies the flags
- * before IFLA_AF_SPEC. */
+ * before IFLA_AF_SPEC.
+ *
+ * A link without IPv6 (an MTU below 1280, or IPv6 disabled in the kernel)
+ * refuses any IPv6 setting with EAFNOSUPPORT; asking it for no IPv6
+ * addresses then succeeds, with the rest of the request sent again. */
+static int link_update__(struct rtnl *, const char *name, const char *alias,
+                         int gen_mode, bool up);
+
 static int
 link_update(struct rtnl *r, const char *name, const char *alias,
             int gen_mode, bool up)
+{
+    int error = link_update__(r, name, alias, gen_mode, up);
+
+    if (error == EAFNOSUPPORT && gen_mode == ADDR_GEN_MODE_NONE) {
+        VLOG_DBG("%s: no IPv6 on this link, so none to turn off", name);
+        error = alias || up ? link_update__(r, name, alias, -1, up) : 0;
+    }
+    return error;
+}
+
+static int
+link_update__(struct rtnl *r, const char *name, const char *alias,
+              int gen_mode, bool up)
 {
     struct rtnl_link *changes = rtnl_link_alloc();
     int error = 0;

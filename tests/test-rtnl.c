@@ -116,29 +116,44 @@ open_rtnl(const char *netns, struct rtnl **rp)
     return 0;
 }
 
+/* Parses the arguments of a command taking 'min_pos' to 'max_pos'
+ * positional arguments and opens a socket in the namespace its netns=
+ * option names.  Returns 0, or the exit status the command must return. */
 static int
-test_netns_add(int argc, char *argv[])
+start_command(int argc, char *argv[], const char *pos[], int min_pos,
+              int max_pos, struct options *o, struct rtnl **rp)
+{
+    *rp = NULL;
+    if (!parse_args(argc, argv, pos, max_pos, o)
+        || (min_pos > 0 && !pos[min_pos - 1])) {
+        return 2;
+    }
+    return open_rtnl(o->netns, rp);
+}
+
+static int
+netns_add_or_del(int argc, char *argv[], bool add)
 {
     CHECK(argc == 2);
-    int error = netns_add(argv[1]);
+    int error = add ? netns_add(argv[1]) : netns_delete(argv[1]);
     if (error) {
-        return fail("cannot create namespace '%s': %s",
+        return fail("cannot %s namespace '%s': %s", add ? "create" : "delete",
                     argv[1], ovs_strerror(error));
     }
     return 0;
+}
+
+static int
+test_netns_add(int argc, char *argv[])
+{
+    return netns_add_or_del(argc, argv, true);
 }
 VPLUG_TEST("netns-add", "NAME", test_netns_add)
 
 static int
 test_netns_del(int argc, char *argv[])
 {
-    CHECK(argc == 2);
-    int error = netns_delete(argv[1]);
-    if (error) {
-        return fail("cannot delete namespace '%s': %s",
-                    argv[1], ovs_strerror(error));
-    }
-    return 0;
+    return netns_add_or_del(argc, argv, false);
 }
 VPLUG_TEST("netns-del", "NAME", test_netns_del)
 
@@ -313,23 +328,41 @@ test_bench_netns(int argc, char *argv[])
 }
 VPLUG_TEST("bench-netns", "N", test_bench_netns)
 
+/* Fills the specs of veth 'name' and of its peer 'peer_name', to be created
+ * in the namespace open on 'peer_fd', from options 'o'. */
+static void
+veth_specs(const struct options *o, const char *name, const char *peer_name,
+           int peer_fd, struct rtnl_link_spec *local,
+           struct rtnl_link_spec *peer)
+{
+    *local = (struct rtnl_link_spec) {
+        .name = name, .alias = o->alias, .mac = o->mac, .mtu = o->mtu,
+        .ipv6_off = o->ipv6_off, .up = !o->down, .netns_fd = -1,
+    };
+    *peer = (struct rtnl_link_spec) {
+        .name = peer_name,
+        .alias = o->peer_alias ? o->peer_alias : o->alias,
+        .mac = o->peer_mac, .mtu = o->mtu,
+        .ipv6_off = o->ipv6_off || o->peer_ipv6_off, .up = !o->down,
+        .netns_fd = peer_fd,
+    };
+}
+
 static int
 test_veth_add(int argc, char *argv[])
 {
+    struct rtnl_link_spec local, peer;
     const char *pos[3];
     struct options o;
     struct rtnl *r;
     int peer_fd = -1;
 
-    if (!parse_args(argc, argv, pos, 3, &o) || !pos[1]) {
-        return 2;
+    int status = start_command(argc, argv, pos, 2, 3, &o, &r);
+    if (status) {
+        return status;
     }
-    const char *name = pos[0], *peer_name = pos[1];
+    const char *name = pos[0];
     const char *peer_ns = pos[2] && strcmp(pos[2], "-") ? pos[2] : NULL;
-
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
-    }
     if (peer_ns) {
         int error = netns_open(peer_ns, &peer_fd);
         if (error) {
@@ -339,16 +372,7 @@ test_veth_add(int argc, char *argv[])
         }
     }
 
-    struct rtnl_link_spec local = {
-        .name = name, .alias = o.alias, .mac = o.mac, .mtu = o.mtu,
-        .ipv6_off = o.ipv6_off, .up = !o.down, .netns_fd = -1,
-    };
-    struct rtnl_link_spec peer = {
-        .name = peer_name, .alias = o.peer_alias ? o.peer_alias : o.alias,
-        .mac = o.peer_mac, .mtu = o.mtu,
-        .ipv6_off = o.ipv6_off || o.peer_ipv6_off, .up = !o.down,
-        .netns_fd = peer_fd,
-    };
+    veth_specs(&o, name, pos[1], peer_fd, &local, &peer);
     int error = rtnl_veth_create(r, &local, &peer);
     if (peer_fd >= 0) {
         close(peer_fd);
@@ -371,11 +395,9 @@ test_bridge_add(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 1, &o) || !pos[0]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 1, 1, &o, &r);
+    if (status) {
+        return status;
     }
     struct rtnl_link_spec spec = {
         .name = pos[0], .alias = o.alias, .mac = o.mac, .mtu = o.mtu,
@@ -400,11 +422,9 @@ test_link_del(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 1, &o) || !pos[0]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 1, 1, &o, &r);
+    if (status) {
+        return status;
     }
     int error = rtnl_link_delete(r, pos[0]);
     rtnl_close(r);
@@ -491,11 +511,9 @@ test_link_show(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 1, &o)) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 0, 1, &o, &r);
+    if (status) {
+        return status;
     }
 
     int error;
@@ -535,11 +553,9 @@ test_master(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 2, &o) || !pos[1]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 2, 2, &o, &r);
+    if (status) {
+        return status;
     }
     const char *master = strcmp(pos[1], "-") ? pos[1] : NULL;
     int error = rtnl_link_set_master(r, pos[0], master);
@@ -562,11 +578,9 @@ addr_add_or_del(int argc, char *argv[], bool add)
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 2, &o) || !pos[1]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 2, 2, &o, &r);
+    if (status) {
+        return status;
     }
     int error = (add ? rtnl_addr_add(r, pos[0], pos[1])
                  : rtnl_addr_del(r, pos[0], pos[1]));
@@ -601,11 +615,9 @@ test_addr_list(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 1, &o) || !pos[0]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 1, 1, &o, &r);
+    if (status) {
+        return status;
     }
     int error = rtnl_addr_list(r, pos[0], &cidrs);
     rtnl_close(r);
@@ -629,11 +641,9 @@ test_route_add(int argc, char *argv[])
     struct options o;
     struct rtnl *r;
 
-    if (!parse_args(argc, argv, pos, 3, &o) || !pos[0]) {
-        return 2;
-    }
-    if (open_rtnl(o.netns, &r)) {
-        return 1;
+    int status = start_command(argc, argv, pos, 1, 3, &o, &r);
+    if (status) {
+        return status;
     }
     const char *gw = pos[1] && strcmp(pos[1], "-") ? pos[1] : NULL;
     const char *ifname = pos[2] && strcmp(pos[2], "-") ? pos[2] : NULL;
@@ -647,3 +657,83 @@ test_route_add(int argc, char *argv[])
 }
 VPLUG_TEST("route-add", "DST|default [GATEWAY|-] [IF|-] [netns=NS]",
            test_route_add)
+
+/* Creates N namespaces and one veth pair into each (the local end here,
+ * named vN, the peer eth0 there), then deletes them, printing timings to
+ * stderr.  Options as for veth-add. */
+static int
+test_bench_veth(int argc, char *argv[])
+{
+    const char *pos[1];
+    struct options o;
+    struct rtnl *r;
+    int n;
+
+    int status = start_command(argc, argv, pos, 1, 1, &o, &r);
+    if (status) {
+        return status;
+    }
+    if (!str_to_int(pos[0], 10, &n) || n <= 0) {
+        rtnl_close(r);
+        return 2;
+    }
+
+    long long int t0 = time_usec();
+    int error = 0;
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32];
+        snprintf(ns, sizeof ns, "bv%d", i);
+        error = netns_add(ns);
+        if (error) {
+            fail("cannot create namespace '%s': %s", ns, ovs_strerror(error));
+        }
+    }
+    long long int t1 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32], name[16];
+        int fd;
+        snprintf(ns, sizeof ns, "bv%d", i);
+        snprintf(name, sizeof name, "v%d", i);
+        error = netns_open(ns, &fd);
+        if (!error) {
+            struct rtnl_link_spec local, peer;
+            veth_specs(&o, name, "eth0", fd, &local, &peer);
+            error = rtnl_veth_create(r, &local, &peer);
+            close(fd);
+        }
+        if (error) {
+            fail("cannot create veth '%s': %s", name, ovs_strerror(error));
+        }
+    }
+    long long int t2 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "v%d", i);
+        error = rtnl_link_delete(r, name);
+        if (error) {
+            fail("cannot delete link '%s': %s", name, ovs_strerror(error));
+        }
+    }
+    long long int t3 = time_usec();
+    for (int i = 0; i < n && !error; i++) {
+        char ns[32];
+        snprintf(ns, sizeof ns, "bv%d", i);
+        error = netns_delete(ns);
+        if (error) {
+            fail("cannot delete namespace '%s': %s", ns, ovs_strerror(error));
+        }
+    }
+    long long int t4 = time_usec();
+    rtnl_close(r);
+    if (error) {
+        return 1;
+    }
+
+    fprintf(stderr, "%d netns_add: %.3f s\n", n, (t1 - t0) / 1e6);
+    fprintf(stderr, "%d rtnl_veth_create: %.3f s\n", n, (t2 - t1) / 1e6);
+    fprintf(stderr, "%d rtnl_link_delete: %.3f s\n", n, (t3 - t2) / 1e6);
+    fprintf(stderr, "%d netns_delete: %.3f s\n", n, (t4 - t3) / 1e6);
+    printf("created and deleted %d veth pairs\n", n);
+    return 0;
+}
+VPLUG_TEST("bench-veth", "N [veth-add options]", test_bench_veth)
