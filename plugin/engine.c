@@ -675,6 +675,64 @@ find_link(const struct topology *topo, const char *key)
     return NULL;
 }
 
+static bool
+svec_equal(const struct svec *a, const struct svec *b)
+{
+    if (a->n != b->n) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->names[i], b->names[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+nullable_str_equal(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Returns true if 'a' and 'b' ask for the same configuration. */
+static bool
+topo_end_equal(const struct topo_end *a, const struct topo_end *b)
+{
+    if (!nullable_str_equal(a->ns, b->ns) || !nullable_str_equal(a->sw, b->sw)
+        || strcmp(a->ifname, b->ifname) || !svec_equal(&a->addrs, &b->addrs)
+        || !nullable_str_equal(a->mac, b->mac) || a->mtu != b->mtu
+        || a->vlan != b->vlan || !nullable_str_equal(a->gateway, b->gateway)
+        || a->n_external_ids != b->n_external_ids
+        || a->n_routes != b->n_routes) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_external_ids; i++) {
+        if (strcmp(a->external_ids[i].key, b->external_ids[i].key)
+            || strcmp(a->external_ids[i].value, b->external_ids[i].value)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_routes; i++) {
+        if (strcmp(a->routes[i].dst, b->routes[i].dst)
+            || !nullable_str_equal(a->routes[i].via, b->routes[i].via)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns true if link 'l' is configured exactly as 'old' was. */
+static bool
+topo_link_unchanged(const struct topo_link *l, const struct topo_link *old)
+{
+    return (old
+            && ((topo_end_equal(&l->ends[0], &old->ends[0])
+                 && topo_end_equal(&l->ends[1], &old->ends[1]))
+                || (topo_end_equal(&l->ends[0], &old->ends[1])
+                    && topo_end_equal(&l->ends[1], &old->ends[0]))));
+}
+
 /* Describes end 'end' for messages: "ns1/veth0", "ovs-br/ovs-veth0". */
 static char *
 end_label(const struct topo_end *end)
@@ -1799,6 +1857,10 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
             char *key = link_key(pl->link);
             old_link = find_link(old_eff, key);
             free(key);
+            if (topo_link_unchanged(pl->link, old_link) && !old.applying) {
+                /* Applied as it is and still there: nothing to do. */
+                continue;
+            }
         }
         for (int j = 0; j < 2 && !error; j++) {
             const struct plan_end *pe = &pl->ends[j];
