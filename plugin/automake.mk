@@ -5,7 +5,8 @@ lib_libvplug_la_SOURCES += \
 	plugin/direct.c \
 	plugin/bridge.c \
 	plugin/ovs.c \
-	plugin/sandbox.c plugin/sandbox.h
+	plugin/sandbox.c plugin/sandbox.h \
+	plugin/vif.c plugin/vif.h
 
 sbin_PROGRAMS += plugin/vplugd
 plugin_vplugd_SOURCES = plugin/vplugd.c

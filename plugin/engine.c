@@ -1474,7 +1474,9 @@ setup_switches(struct engine *e, const struct topology *eff,
         }
         free(rec->variant);
         rec->variant = variant;
-        if (created) {
+        if (created && !(e->opts->shared_switches
+                         && svec_contains(e->opts->shared_switches,
+                                          sw->name))) {
             rec->created = true;
             undo_push(log, UNDO_SWITCH, NULL, sw->name, NULL, sw->kind);
         }
@@ -2093,6 +2095,137 @@ engine_destroy(const char *name, const struct topology *topo,
 out_uninit:
     engine_uninit(&e);
     return error;
+}
+
+/* ---- Drift. ---- */
+
+/* Adds to 'drift' one line for each object of 'eff' that is missing. */
+static int
+check_topology(struct engine *e, const struct topology *eff,
+               const struct state *st, struct ds *drift)
+{
+    int n_missing = 0;
+
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    collect_namespaces(eff, &names);
+    for (size_t i = 0; i < names.n; i++) {
+        if (!netns_exists(names.names[i])) {
+            ds_put_format(drift, "namespace '%s' is missing\n",
+                          names.names[i]);
+            n_missing++;
+        }
+    }
+    svec_destroy(&names);
+
+    for (size_t i = 0; i < eff->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct topo_end *end = &eff->links[i].ends[j];
+            const char *ns = end_ns(end);
+            if (ns && !netns_exists(ns)) {
+                continue;
+            }
+            int error = 0;
+            struct ns_handle *h = engine_ns(e, ns, &error);
+            struct rtnl_link_info info;
+            if (h) {
+                error = rtnl_link_get(h->rtnl, end->ifname, &info);
+            }
+            if (error) {
+                ds_put_format(drift, "interface '%s' in namespace '%s' is "
+                              "missing\n", end->ifname, ns_label(ns));
+                n_missing++;
+                continue;
+            }
+            if (!info.admin_up) {
+                ds_put_format(drift, "interface '%s' in namespace '%s' is "
+                              "down\n", end->ifname, ns_label(ns));
+                n_missing++;
+            }
+            rtnl_link_info_uninit(&info);
+        }
+    }
+
+    /* The switch side: every port this topology attached, on its switch. */
+    for (size_t k = 0; k < ARRAY_SIZE(e->backends); k++) {
+        bool used = false;
+        for (size_t i = 0; i < eff->n_switches; i++) {
+            used |= eff->switches[i].kind == k && k != TOPO_SW_DIRECT;
+        }
+        if (!used) {
+            continue;
+        }
+        struct vplug_backend *b = engine_backend(e, k);
+        if (!b) {
+            ds_put_format(drift, "%s is unreachable: %s\n",
+                          kind_title(k), e->backend_errors[k]);
+            n_missing++;
+            continue;
+        }
+        struct vplug_switch_info *infos;
+        size_t n_infos;
+        char *err = NULL;
+        if (b->class->list(b, e->ctx.owner, &infos, &n_infos, &err)) {
+            ds_put_format(drift, "%s\n", err);
+            free(err);
+            n_missing++;
+            continue;
+        }
+        for (size_t i = 0; i < eff->n_links; i++) {
+            for (int j = 0; j < 2; j++) {
+                const struct topo_end *end = &eff->links[i].ends[j];
+                const struct topo_switch *sw = (end->sw
+                    ? topology_find_switch(eff, end->sw) : NULL);
+                if (!sw || sw->kind != k) {
+                    continue;
+                }
+                bool found = false;
+                for (size_t m = 0; m < n_infos && !found; m++) {
+                    if (strcmp(infos[m].name, sw->name)) {
+                        continue;
+                    }
+                    for (size_t p = 0; p < infos[m].n_ports; p++) {
+                        if (!strcmp(infos[m].ports[p].ifname, end->ifname)) {
+                            found = true;
+                            break;
+                        }
+                    }
+                }
+                if (!found) {
+                    ds_put_format(drift, "port '%s' is missing from switch "
+                                  "'%s'\n", end->ifname, sw->name);
+                    n_missing++;
+                }
+            }
+        }
+        vplug_switch_info_free_array(infos, n_infos);
+    }
+    (void) st;
+    return n_missing;
+}
+
+int
+engine_check(const char *name, const struct engine_opts *opts,
+             struct ds *drift, int *n_missingp, char **errp)
+{
+    struct state st;
+    *errp = NULL;
+    *n_missingp = 0;
+    int error = state_read(opts, name, &st, errp);
+    if (error == ENOENT) {
+        *errp = xasprintf("topology '%s' is not applied", name);
+        return error;
+    } else if (error) {
+        return error;
+    }
+
+    struct engine e;
+    engine_init(&e, name, opts);
+    struct topology *eff = effective_topology(st.topo, &st);
+    *n_missingp = check_topology(&e, eff, &st, drift);
+    topology_destroy(eff);
+    engine_uninit(&e);
+    state_uninit(&st);
+    return 0;
 }
 
 /* ---- Reading back: load, list, show. ---- */

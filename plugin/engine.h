@@ -25,6 +25,9 @@ struct engine_opts {
      * NULL. */
     void (*report)(void *aux, const char *line);
     void *report_aux;
+    /* Switches that an apply may create but never owns (VIF plugging: the
+     * integration bridge outlives every VIF on it).  May be NULL. */
+    const struct svec *shared_switches;
 };
 
 /* The default state directory. */
@@ -58,6 +61,13 @@ int engine_verify(const char *name, bool all, bool json,
  * '*topop'.  Returns ENOENT (with a message) when it was never applied. */
 int engine_load(const char *name, const struct engine_opts *,
                 struct topology **topop, char **errp);
+
+/* Compares what topology 'name' should have with what exists: missing
+ * namespaces, interfaces (or interfaces down) and switch ports.  Adds one
+ * line per problem to 'drift' and stores their number in '*n_missingp'.
+ * Re-applying the topology repairs them. */
+int engine_check(const char *name, const struct engine_opts *,
+                 struct ds *drift, int *n_missingp, char **errp);
 
 /* Asks the apply in progress to stop and roll back (async-signal-safe: call
  * it from a SIGINT/SIGTERM handler). */
