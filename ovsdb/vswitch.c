@@ -611,6 +611,10 @@ vswitch_txn_n_ops(const struct vswitch_txn *txn)
 static void
 add_op(struct vswitch_txn *txn, json_t *op)
 {
+    if (!op) {
+        /* Only a wrong json_pack() format gets here: a programming error. */
+        ovs_fatal_status(1, "vswitch: cannot build an operation");
+    }
     json_array_append_new(txn->ops, op);
 }
 
@@ -685,7 +689,7 @@ insert_iface(struct vswitch_txn *txn, const char *name, const char *type,
              const struct vswitch_smap *external_ids)
 {
     char *iface = next_name(txn, "iface");
-    add_op(txn, json_pack("{sssssss{sssssso}}",
+    add_op(txn, json_pack("{sssssss{ssssso}}",
                           "op", "insert", "table", "Interface",
                           "uuid-name", iface,
                           "row", "name", name, "type", type,
@@ -705,7 +709,7 @@ insert_port(struct vswitch_txn *txn, const char *name, const char *iface,
     if (tag >= 0) {
         json_object_set_new(row, "tag", json_integer(tag));
     }
-    add_op(txn, json_pack("{sssssso}", "op", "insert", "table", "Port",
+    add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Port",
                           "uuid-name", port, "row", row));
     return port;
 }
@@ -726,7 +730,7 @@ vswitch_txn_add_bridge(struct vswitch_txn *txn, const char *name,
     if (fail_mode) {
         json_object_set_new(row, "fail_mode", json_string(fail_mode));
     }
-    add_op(txn, json_pack("{sssssso}", "op", "insert", "table", "Bridge",
+    add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Bridge",
                           "uuid-name", br, "row", row));
     add_op(txn, json_pack("{sssss[]s[[sso]]}", "op", "mutate",
                           "table", "Open_vSwitch", "where",

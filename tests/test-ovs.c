@@ -336,3 +336,56 @@ test_ovs_probe(int argc, char *argv[])
 }
 VPLUG_TEST("ovs-probe", "[--timeout=MS] REMOTE BRIDGE DATAPATH",
            test_ovs_probe)
+
+/* ovs-race REMOTE IFNAME: two clients race.  A queues bridge "br-a" with
+ * port IFNAME from its replica; B then creates bridge "br-b"; A's commit,
+ * built on a replica that has not seen "br-b", must fail its guard, rebuild
+ * and succeed. */
+static int
+test_ovs_race(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: ovs-race REMOTE IFNAME\n");
+        return 2;
+    }
+
+    struct vplug_ctx ctx_a, ctx_b;
+    struct topo_switch sw_a, sw_b;
+    struct topo_end end;
+    init_ctx(&ctx_a, &opts, argv[i], "lab-a");
+    init_ctx(&ctx_b, &opts, argv[i], "lab-b");
+    init_switch(&sw_a, &opts, "br-a", "netdev");
+    init_switch(&sw_b, &opts, "br-b", "netdev");
+    memset(&end, 0, sizeof end);
+    end.ifname = argv[i + 1];
+    end.vlan = -1;
+
+    struct vplug_backend *a = open_backend(&ctx_a);
+    struct vplug_backend *b = open_backend(&ctx_b);
+    bool created;
+    char *variant;
+    char *msg;
+
+    CHECK(!a->class->ensure_switch(a, &sw_a, &created, &variant, &msg));
+    free(variant);
+    free(msg);
+    CHECK(!a->class->attach(a, &sw_a, &end, &msg));
+    free(msg);
+
+    CHECK(!b->class->ensure_switch(b, &sw_b, &created, &variant, &msg));
+    free(variant);
+    free(msg);
+    int error = b->class->commit(b, &msg);
+    int status = report("commit b", error, msg);
+
+    if (!status) {
+        error = a->class->commit(a, &msg);
+        status = report("commit a", error, msg);
+    }
+    a->class->close(a);
+    b->class->close(b);
+    return status;
+}
+VPLUG_TEST("ovs-race", "[--timeout=MS] REMOTE IFNAME", test_ovs_race)
