@@ -220,6 +220,27 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
         goto out;
     }
 
+    /* ovs-vswitchd lists the datapath types it can open; without "system"
+     * (e.g. --disable-system) there is nothing to try. */
+    struct vswitch_root root;
+    if (!vswitch_get_root(ovs->vs, &root)) {
+        bool listed = (!root.datapath_types.n
+                       || svec_contains(&root.datapath_types, "system"));
+        vswitch_root_destroy(&root);
+        if (!listed) {
+            set_verdict(remote, EOPNOTSUPP,
+                        xstrdup("ovs-vswitchd does not offer the system "
+                                "datapath"));
+            goto out;
+        }
+    }
+    if (ovs->up.ctx->dry_run) {
+        /* Finding out takes a probe bridge: not in a dry run. */
+        *worksp = false;
+        *whyp = "not probed in a dry run";
+        return 0;
+    }
+
     /* Pick a free probe bridge name; remove probes a crashed run left. */
     struct vswitch_txn *txn = vswitch_txn_create(ovs->vs);
     struct vswitch_bridge **bridges;
@@ -412,6 +433,12 @@ clear_queue(struct ovs_backend *ovs)
     ovs->n_detaches = 0;
 
     svec_clear(&ovs->removes);
+}
+
+static void
+ovs_abort(struct vplug_backend *backend)
+{
+    clear_queue(ovs_backend_cast(backend));
 }
 
 static void
@@ -1076,6 +1103,7 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .attach = ovs_attach,
     .detach = ovs_detach,
     .remove_switch = ovs_remove_switch,
+    .abort = ovs_abort,
     .commit = ovs_commit,
     .list = ovs_list,
 };
