@@ -63,6 +63,7 @@ struct state {
     size_t n_switches;
     struct state_sysctl *sysctls;
     size_t n_sysctls;
+    char *db_remote;            /* The OVSDB remote it was applied with. */
 };
 
 /* An open namespace. */
@@ -76,6 +77,7 @@ struct engine {
     const struct engine_opts *opts;
     struct vplug_ctx ctx;
     char *alias;                /* "vplug:NAME". */
+    char *db_remote;            /* Owned copy when taken from a state. */
     struct vplug_backend *backends[3];  /* Indexed by topo_switch_kind. */
     char *backend_errors[3];    /* Why a backend could not be opened. */
     struct ns_handle *nss;
@@ -148,7 +150,8 @@ engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
     memset(e, 0, sizeof *e);
     e->opts = opts;
     e->ctx.owner = name;
-    e->ctx.db_remote = opts->db_remote;
+    e->ctx.db_remote = (opts->db_remote ? opts->db_remote
+                        : opts->default_db_remote);
     e->ctx.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
     e->ctx.deadline = time_msec() + e->ctx.timeout_ms;
     e->ctx.dry_run = opts->dry_run;
@@ -189,6 +192,18 @@ engine_uninit(struct engine *e)
     }
     engine_close_namespaces(e);
     free(e->alias);
+    free(e->db_remote);
+}
+
+/* Uses the OVSDB remote recorded in 'st' unless the user gave one. */
+static void
+engine_use_state_remote(struct engine *e, const struct state *st)
+{
+    if (!e->opts->db_remote && st->db_remote) {
+        free(e->db_remote);
+        e->db_remote = xstrdup(st->db_remote);
+        e->ctx.db_remote = e->db_remote;
+    }
 }
 
 static bool
@@ -292,6 +307,7 @@ state_uninit(struct state *st)
         free(st->sysctls[i].old);
     }
     free(st->sysctls);
+    free(st->db_remote);
     state_init(st);
 }
 
@@ -396,6 +412,9 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                   "path", s->path, "old", s->old));
     }
     json_object_set_new(root, "sysctls", sysctls);
+    if (st->db_remote) {
+        json_object_set_new(root, "db_remote", json_string(st->db_remote));
+    }
 
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
@@ -469,6 +488,8 @@ state_read(const struct engine_opts *opts, const char *name,
         goto out;
     }
     st->applying = json_is_true(json_object_get(root, "applying"));
+    st->db_remote = nullable_xstrdup(
+        json_string_value(json_object_get(root, "db_remote")));
 
     size_t i;
     json_t *value;
@@ -1810,7 +1831,11 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
         goto out;
     }
 
+    if (has_old) {
+        engine_use_state_remote(&e, &old);
+    }
     st.topo = topology_clone(topo);
+    st.db_remote = nullable_xstrdup(e.ctx.db_remote);
     if (has_old) {
         state_inherit(&st, &old, topo);
         st.previous = topology_clone(old.topo);
@@ -2075,6 +2100,8 @@ engine_destroy(const char *name, const struct topology *topo,
         }
     } else if (error) {
         goto out_uninit;
+    } else {
+        engine_use_state_remote(&e, &st);
     }
 
     if (opts->dry_run) {
@@ -2220,6 +2247,7 @@ engine_check(const char *name, const struct engine_opts *opts,
 
     struct engine e;
     engine_init(&e, name, opts);
+    engine_use_state_remote(&e, &st);
     struct topology *eff = effective_topology(st.topo, &st);
     *n_missingp = check_topology(&e, eff, &st, drift);
     topology_destroy(eff);
@@ -2385,10 +2413,12 @@ format_topology_text(struct ds *out, const json_t *t)
     json_array_foreach (json_object_get(t, "switches"), i, v) {
         const char *reason = json_string_value(json_object_get(
                                                    v, "fallback_reason"));
+        const char *variant = json_string_value(json_object_get(v,
+                                                                "variant"));
         ds_put_format(out, "  switch %s: %s%s",
-                      json_string_value(json_object_get(v, "name")),
-                      json_string_value(json_object_get(v, "variant")),
-                      json_is_true(json_object_get(v, "created"))
+                      json_string_value(json_object_get(v, "name")), variant,
+                      !strcmp(variant, "direct") ? ""
+                      : json_is_true(json_object_get(v, "created"))
                       ? ", created by vplug" : ", existing");
         if (reason) {
             ds_put_format(out, " (fallback: %s)", reason);
@@ -2467,6 +2497,7 @@ engine_show(const char *name, bool as_json, const struct engine_opts *opts,
         }
         struct engine e;
         engine_init(&e, names.names[i], opts);
+        engine_use_state_remote(&e, &st);
         json_array_append_new(all, describe_topology(&e, &st));
         engine_uninit(&e);
         state_uninit(&st);

@@ -16,7 +16,10 @@
 struct topology;
 
 struct engine_opts {
-    const char *db_remote;      /* OVSDB remote. */
+    const char *db_remote;      /* OVSDB remote given by the user, or NULL:
+                                 * then the one the topology was applied
+                                 * with, else 'default_db_remote'. */
+    const char *default_db_remote;
     int timeout_ms;             /* Bound on every wait. */
     bool dry_run;               /* Print the plan, change nothing. */
     const char *state_dir;      /* Default "/run/vplug". */

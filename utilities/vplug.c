@@ -29,6 +29,7 @@ enum {
 /* Options that come before the command. */
 struct options {
     char *db;                   /* --db, or the default remote. */
+    bool db_given;              /* --db or --sandbox was given. */
     char *sandbox_dir;          /* --sandbox[=DIR], or NULL. */
     bool json;                  /* --format=json. */
     int timeout_ms;             /* --timeout. */
@@ -118,7 +119,8 @@ static void
 engine_opts_init(struct engine_opts *eo)
 {
     memset(eo, 0, sizeof *eo);
-    eo->db_remote = options.db;
+    eo->db_remote = options.db_given ? options.db : NULL;
+    eo->default_db_remote = options.db;
     eo->timeout_ms = options.timeout_ms;
     eo->dry_run = options.dry_run;
     eo->state_dir = getenv("VPLUG_STATE_DIR");
@@ -411,6 +413,16 @@ cmd_link(int argc, char *argv[])
             }
             l->ends[1].ifname = port;
         }
+        /* Two ends with one name (eth0 in two namespaces) need two port
+         * names in the current namespace. */
+        if (!strcmp(topo->links[0].ends[1].ifname,
+                    topo->links[1].ends[1].ifname)) {
+            for (int i = 0; i < 2; i++) {
+                free(topo->links[i].ends[1].ifname);
+                topo->links[i].ends[1].ifname
+                    = topology_generate_ifname(name, i, 1);
+            }
+        }
     }
 
     char *err = topology_validate(topo);
@@ -567,6 +579,7 @@ parse_options(int argc, char *argv[])
         case OPT_DB:
             free(options.db);
             options.db = xstrdup(optarg);
+            options.db_given = true;
             break;
         case OPT_SANDBOX:
             free(options.sandbox_dir);
@@ -637,6 +650,7 @@ main(int argc, char *argv[])
     if (options.sandbox_dir) {
         free(options.db);
         options.db = xasprintf("unix:%s/db.sock", options.sandbox_dir);
+        options.db_given = true;
         if (cmd->uses_db && !options.dry_run) {
             char *err = NULL;
             if (sandbox_start(options.sandbox_dir, &err)) {
