@@ -2627,6 +2627,22 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
         }
     }
 
+    /* A bridge joined to OVS through a tagged port (a hybrid plug) is in
+     * that VLAN. */
+    int *sw_vlan = xmalloc((n_sw ? n_sw : 1) * sizeof *sw_vlan);
+    for (size_t i = 0; i < n_sw; i++) {
+        sw_vlan[i] = -1;
+    }
+    for (size_t i = 0; i < eff->n_links; i++) {
+        const struct topo_link *l = &eff->links[i];
+        for (int j = 0; j < 2; j++) {
+            if (l->ends[j].sw && l->ends[!j].sw && l->ends[!j].vlan >= 0) {
+                sw_vlan[topology_find_switch(eff, l->ends[j].sw)
+                        - eff->switches] = l->ends[!j].vlan;
+            }
+        }
+    }
+
     struct vend *vends = NULL;
     size_t n = 0, allocated = 0;
     for (size_t i = 0; i < eff->n_links; i++) {
@@ -2642,7 +2658,8 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
                 size_t s = topology_find_switch(eff, other->sw)
                            - eff->switches;
                 segment = xasprintf("switch %zu vlan %d", uf_find(parent, s),
-                                    other->vlan);
+                                    other->vlan >= 0 ? other->vlan
+                                    : sw_vlan[s]);
             } else {
                 segment = xasprintf("link %zu", i);
             }
@@ -2658,6 +2675,7 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
         }
     }
     free(parent);
+    free(sw_vlan);
     *vendsp = vends;
     return n;
 }
@@ -2780,7 +2798,7 @@ engine_verify(const char *name, bool all, bool as_json,
     } else if (!error) {
         if (full && n_vends <= 16) {
             /* The matrix: rows send, columns answer. */
-            int width = 10;
+            int width = 11;
             for (size_t i = 0; i < n_vends; i++) {
                 width = MAX(width, (int) strlen(vends[i].label) + 2);
             }
