@@ -855,3 +855,29 @@ vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
     json_decref(result);
     return 0;
 }
+
+/* Driving the connection from the caller's poll loop (a daemon's monitor). */
+
+void
+vswitch_run(struct vswitch *vs)
+{
+    ovsdb_client_run(vs->client);
+}
+
+void
+vswitch_wait(struct vswitch *vs)
+{
+    ovsdb_client_wait(vs->client);
+}
+
+unsigned int
+vswitch_get_n_connects(const struct vswitch *vs)
+{
+    return ovsdb_client_get_n_connects(vs->client);
+}
+
+const char *
+vswitch_get_last_error(const struct vswitch *vs)
+{
+    return ovsdb_client_get_last_error(vs->client);
+}

@@ -96,6 +96,17 @@ bool vswitch_is_ready(const struct vswitch *);
  * a message naming the first missing one (caller frees). */
 char *vswitch_check_schema(const struct vswitch *) WARN_UNUSED_RESULT;
 
+/* Drives the connection from the caller's own poll loop (a daemon that
+ * watches the database): vswitch_run() processes what arrived and
+ * reconnects after the backoff, vswitch_wait() registers what it waits
+ * for. */
+void vswitch_run(struct vswitch *);
+void vswitch_wait(struct vswitch *);
+/* Counts connections made so far (a change means a reconnect). */
+unsigned int vswitch_get_n_connects(const struct vswitch *);
+/* Why the last connection attempt failed, or NULL. */
+const char *vswitch_get_last_error(const struct vswitch *);
+
 /* Changes whenever the replica changes. */
 unsigned int vswitch_get_seqno(const struct vswitch *);
 /* Processes messages until the seqno differs from 'seqno' or 'deadline'.

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -2862,5 +2864,83 @@ engine_verify(const char *name, bool all, bool as_json,
     topology_destroy(eff);
     state_uninit(&st);
     engine_uninit(&e);
+    return error;
+}
+
+/* ---- Repair (the daemon's self-healing). ---- */
+
+/* True if the state file of 'name' changed within the last apply's
+ * timeout. */
+static bool
+state_is_recent(const struct engine_opts *opts, const char *name)
+{
+    char *file_name = state_file_name(opts, name);
+    struct stat s;
+    bool recent = (!stat(file_name, &s)
+                   && time(NULL) - s.st_mtime
+                      <= (opts->timeout_ms > 0 ? opts->timeout_ms : 30000)
+                         / 1000 + 1);
+    free(file_name);
+    return recent;
+}
+
+int
+engine_repair(const char *name, const struct engine_opts *opts,
+              struct ds *drift, int *n_missingp, char **errp)
+{
+    struct state st;
+    *errp = NULL;
+    *n_missingp = 0;
+    int error = state_read(opts, name, &st, errp);
+    if (error == ENOENT) {
+        *errp = xasprintf("topology '%s' is not applied", name);
+        return error;
+    } else if (error) {
+        return error;
+    }
+
+    struct engine e;
+    engine_init(&e, name, opts);
+    engine_use_state_remote(&e, &st);
+    if (st.applying && state_is_recent(opts, name)) {
+        /* Someone else's apply may be under way: leave it to them, and let
+         * a later check decide.  An older "applying" is a crashed run,
+         * which a re-apply completes. */
+        *errp = xasprintf("topology '%s' is being applied", name);
+        error = EBUSY;
+        goto out;
+    }
+    struct topology *eff = effective_topology(st.topo, &st);
+    *n_missingp = check_topology(&e, eff, &st, drift);
+    topology_destroy(eff);
+    engine_uninit(&e);
+    if (!*n_missingp) {
+        state_uninit(&st);
+        return 0;
+    }
+
+    /* A switch the topology did not create stays shared: re-creating it
+     * (an empty database) must not make it this topology's to remove. */
+    struct svec shared = SVEC_EMPTY_INITIALIZER;
+    if (opts->shared_switches) {
+        for (size_t i = 0; i < opts->shared_switches->n; i++) {
+            svec_add(&shared, opts->shared_switches->names[i]);
+        }
+    }
+    for (size_t i = 0; i < st.n_switches; i++) {
+        if (!st.switches[i].created) {
+            svec_add(&shared, st.switches[i].name);
+        }
+    }
+    struct engine_opts o = *opts;
+    o.shared_switches = &shared;
+    error = engine_apply(st.topo, &o, errp);
+    svec_destroy(&shared);
+    state_uninit(&st);
+    return error;
+
+out:
+    engine_uninit(&e);
+    state_uninit(&st);
     return error;
 }

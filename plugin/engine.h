@@ -72,6 +72,13 @@ int engine_load(const char *name, const struct engine_opts *,
 int engine_check(const char *name, const struct engine_opts *,
                  struct ds *drift, int *n_missingp, char **errp);
 
+/* Repairs topology 'name' from its state: like engine_check(), then, if
+ * something is missing, re-applies the recorded topology, keeping every
+ * switch it did not create shared.  Returns EBUSY (with a message) and
+ * changes nothing while the state says an apply is under way. */
+int engine_repair(const char *name, const struct engine_opts *,
+                  struct ds *drift, int *n_missingp, char **errp);
+
 /* Asks the apply in progress to stop and roll back (async-signal-safe: call
  * it from a SIGINT/SIGTERM handler). */
 void engine_request_stop(void);

@@ -17,6 +17,7 @@
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
+#include "vif.h"
 #include "vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(vplug);
@@ -76,6 +77,10 @@ Commands:\n\
                          print a topology file for a lab\n\
   sandbox start|stop|status [DIR]\n\
                          manage a private OVS (default DIR %s)\n\
+  plug NS IFNAME SWITCH [KEY=VALUE...]\n\
+                         plug a VIF os-vif style (mac, mtu, vlan, addr,\n\
+                         iface-id, vm-uuid, attached-mac, hybrid=true)\n\
+  unplug NS IFNAME       unplug that VIF\n\
 \n\
 Options:\n\
   --db=REMOTE            OVSDB remote, unix:PATH or tcp:IP:PORT\n\
@@ -531,6 +536,45 @@ cmd_sandbox(int argc, char *argv[])
     return error ? fail(err) : 0;
 }
 
+/* VIF plugging, as the daemon's vplug/plug and vplug/unplug do it. */
+static int
+cmd_plug(int argc, char *argv[])
+{
+    struct vif_request req;
+    char *err = vif_request_parse(argc - 1, (const char *const *) argv + 1,
+                                  &req);
+    if (err) {
+        fprintf(stderr, "%s: %s\n", get_program_name(), err);
+        free(err);
+        vif_request_uninit(&req);
+        return EXIT_USAGE;
+    }
+
+    struct engine_opts eo;
+    bool changed;
+    engine_opts_init(&eo);
+    int error = vif_plug(&req, &eo, &changed, &err);
+    if (!error && !changed) {
+        printf("'%s' in namespace '%s' is already plugged\n", req.ifname,
+               req.ns);
+    }
+    vif_request_uninit(&req);
+    return error ? fail(err) : 0;
+}
+
+static int
+cmd_unplug(int argc, char *argv[])
+{
+    if (argc != 3) {
+        usage_error("unplug takes NAMESPACE IFNAME");
+    }
+    struct engine_opts eo;
+    char *err;
+    engine_opts_init(&eo);
+    int error = vif_unplug(argv[1], argv[2], &eo, &err);
+    return error ? fail(err) : 0;
+}
+
 struct command {
     const char *name;
     int (*func)(int argc, char *argv[]);
@@ -545,6 +589,8 @@ static const struct command commands[] = {
     { "link", cmd_link, true },
     { "generate", cmd_generate, false },
     { "sandbox", cmd_sandbox, false },
+    { "plug", cmd_plug, true },
+    { "unplug", cmd_unplug, true },
 };
 
 static void
