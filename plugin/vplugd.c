@@ -484,11 +484,19 @@ compare_strings(const void *a_, const void *b_)
     return strcmp(*a, *b);
 }
 
+static void
+sort_strings(struct svec *v)
+{
+    if (v->n > 1) {
+        qsort(v->names, v->n, sizeof *v->names, compare_strings);
+    }
+}
+
 static bool
 sorted_contains(const struct svec *v, const char *s)
 {
-    return bsearch(&s, v->names, v->n, sizeof *v->names,
-                   compare_strings) != NULL;
+    return v->n && bsearch(&s, v->names, v->n, sizeof *v->names,
+                           compare_strings);
 }
 
 /* Lists the root namespace's links that are up into sorted 'links'. */
@@ -516,7 +524,7 @@ list_root_links(struct vplugd *d, struct svec *links)
         }
     }
     rtnl_link_info_free_array(infos, n);
-    qsort(links->names, links->n, sizeof *links->names, compare_strings);
+    sort_strings(links);
     return 0;
 }
 
@@ -541,7 +549,7 @@ list_ovs_ports(struct vplugd *d, struct svec *ports)
         }
     }
     vswitch_bridges_free(bridges, n);
-    qsort(ports->names, ports->n, sizeof *ports->names, compare_strings);
+    sort_strings(ports);
 }
 
 /* True if link "NS IFNAME" exists and is up. */
