@@ -658,6 +658,56 @@ check_all(struct vplugd *d, bool full)
     svec_destroy(&ports);
 }
 
+/* Removes from OVS the ports of 'm' whose interface is gone from the
+ * kernel.  ovs-vswitchd does not reopen a port whose device was deleted
+ * and created again under the same name (on the userspace datapath its
+ * packet socket stays bound to the old device), so a repair that re-creates
+ * the link must add the port afresh. */
+static void
+drop_stale_ports(struct vplugd *d, const struct managed *m)
+{
+    struct svec links = SVEC_EMPTY_INITIALIZER;
+    struct vswitch_txn *txn = NULL;
+
+    if (!m->ovs_ports.n || !vswitch_is_ready(d->vs)
+        || list_root_links(d, &links)) {
+        svec_destroy(&links);
+        return;
+    }
+    for (size_t i = 0; i < m->ovs_ports.n; i++) {
+        const char *ifname = strchr(m->ovs_ports.names[i], ' ') + 1;
+        if (sorted_contains(&links, ifname)) {
+            continue;
+        }
+        struct vswitch_port *port = vswitch_port_find(d->vs, ifname);
+        const char *owner = (port ? vswitch_smap_get(&port->external_ids,
+                                                     "vplug-topology")
+                             : NULL);
+        if (port && port->bridge && owner && !strcmp(owner, m->name)) {
+            if (!txn) {
+                txn = vswitch_txn_create(d->vs);
+            }
+            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+            vswitch_txn_del_port(txn, port->bridge, port->uuid);
+            VLOG_DBG("%s: removing port %s, its device is gone", m->name,
+                     ifname);
+        }
+        vswitch_port_free(port);
+    }
+    if (txn) {
+        long long int next_cfg;
+        char *why = NULL;
+        if (vswitch_txn_commit(txn, time_msec() + REPAIR_TIMEOUT_MS,
+                               &next_cfg, &why)) {
+            VLOG_WARN("%s: cannot remove ports whose devices are gone: %s",
+                      m->name, why ? why : "unknown error");
+        }
+        free(why);
+        vswitch_txn_destroy(txn);
+    }
+    svec_destroy(&links);
+}
+
 /* Judges and repairs the topologies suspected for GRACE_MS. */
 static void
 repair_suspects(struct vplugd *d)
@@ -698,6 +748,9 @@ repair_suspects(struct vplugd *d)
             if (str_startswith(m->switches.names[j], "ovs ")) {
                 svec_add(&shared, m->switches.names[j] + strlen("ovs "));
             }
+        }
+        if (m->suspect_kind == DRIFT_NS || m->suspect_kind == DRIFT_LINK) {
+            drop_stale_ports(d, m);
         }
         opts.shared_switches = &shared;
         int error = engine_repair(name, &opts, &drift, &n_missing, &why);
