@@ -9,6 +9,7 @@ lib_libvplug_la_SOURCES = \
 	lib/ethtool.c lib/ethtool.h \
 	lib/probe.c lib/probe.h \
 	lib/topology.c lib/topology.h \
+	lib/topo-gen.c lib/topo-gen.h \
 	lib/json-pos.c lib/json-pos.h \
 	lib/stream.c lib/stream.h \
 	lib/jsonrpc.c lib/jsonrpc.h \

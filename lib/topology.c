@@ -640,7 +640,8 @@ check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
 /* Validation of the model. */
 
 static bool
-check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
+check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
+             struct name_set *switches)
 {
     const struct topo_switch *sw = &t->switches[idx];
     char *base = switch_path(sw->name ? sw->name : "");
@@ -654,12 +655,10 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
     if (!check_ifname(ctx, base, NULL, true, sw->name)) {
         goto out;
     }
-    for (size_t i = 0; i < idx; i++) {
-        if (t->switches[i].name && !strcmp(t->switches[i].name, sw->name)) {
-            topo_error(ctx, base, NULL, true,
-                       "switch '%s' is declared twice", sw->name);
-            goto out;
-        }
+    if (name_set_add(switches, sw->name, idx)) {
+        topo_error(ctx, base, NULL, true,
+                   "switch '%s' is declared twice", sw->name);
+        goto out;
     }
 
     if (sw->kind == TOPO_SW_OVS) {
@@ -804,7 +803,7 @@ check_route(struct topo_ctx *ctx, const char *base, size_t idx,
 /* Checks everything about one end that does not involve other ends. */
 static bool
 check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
-          const struct topo_end *end)
+          const struct topo_end *end, const struct name_set *switches)
 {
     const struct topo_switch *sw = NULL;
 
@@ -817,7 +816,8 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
         return false;
     }
     if (end->sw) {
-        sw = topology_find_switch(t, end->sw);
+        const struct name_entry *e = name_set_slot(switches, end->sw);
+        sw = e->key ? &t->switches[e->owner] : NULL;
         if (!sw) {
             topo_error(ctx, base, "switch", false,
                        "switch '%s' is not declared in 'switches'", end->sw);
@@ -998,7 +998,7 @@ check_unique(struct topo_ctx *ctx, const struct topology *t,
 static bool
 validate(struct topo_ctx *ctx, const struct topology *t)
 {
-    struct name_set names;
+    struct name_set names, switches;
     bool ok = false;
 
     if (!check_topology_name(ctx, t->name)) {
@@ -1006,8 +1006,9 @@ validate(struct topo_ctx *ctx, const struct topology *t)
     }
 
     name_set_init(&names, t->n_switches + 2 * t->n_links);
+    name_set_init(&switches, t->n_switches);
     for (size_t i = 0; i < t->n_switches; i++) {
-        if (!check_switch(ctx, t, i)) {
+        if (!check_switch(ctx, t, i, &switches)) {
             goto out;
         }
         /* A switch is also an interface of that name in the current
@@ -1025,7 +1026,8 @@ validate(struct topo_ctx *ctx, const struct topology *t)
         const struct topo_link *link = &t->links[i];
         for (int j = 0; j < 2; j++) {
             char *base = xasprintf("/links/%zu/ends/%d", i, j);
-            bool end_ok = (check_end(ctx, t, base, &link->ends[j])
+            bool end_ok = (check_end(ctx, t, base, &link->ends[j],
+                                     &switches)
                            && check_unique(ctx, t, base, i, j, &names));
             free(base);
             if (!end_ok) {
@@ -1045,6 +1047,7 @@ validate(struct topo_ctx *ctx, const struct topology *t)
     ok = true;
 
 out:
+    name_set_destroy(&switches);
     name_set_destroy(&names);
     return ok;
 }
