@@ -29,7 +29,9 @@ subnet_parse(const char *s, struct subnet *sn)
     char *addr;
     char *error = topology_parse_cidr(s, &sn->family, &addr, &sn->plen);
     if (error) {
-        return xasprintf("bad subnet: %s", error);
+        char *msg = xasprintf("bad subnet: %s", error);
+        free(error);
+        return msg;
     }
     memset(sn->base, 0, sizeof sn->base);
     inet_pton(sn->family, addr, sn->base);

@@ -720,8 +720,8 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
         }
         if (k == sw->kind) {
             topo_error(ctx, base, field, false,
-                       "fallback of %s '%s' lists its own kind",
-                       topo_switch_kind_name(sw->kind), sw->name);
+                       "fallback lists the switch's own kind '%s'",
+                       topo_switch_kind_name(sw->kind));
             goto out;
         }
         for (size_t j = 0; j < i; j++) {
