@@ -1154,6 +1154,34 @@ get_int(struct topo_ctx *ctx, const char *base, const json_t *obj,
     return true;
 }
 
+/* Appends the strings in the array member 'field' of 'obj', if there is
+ * one, to 'out'; 'what' names an element in messages ("each address"). */
+static bool
+get_string_array(struct topo_ctx *ctx, const char *base, const json_t *obj,
+                 const char *field, const char *what, struct svec *out)
+{
+    const json_t *j = json_object_get(obj, field);
+    if (!j) {
+        return true;
+    }
+    if (!expect_type(ctx, base, field, j, JSON_ARRAY, field, "an array")) {
+        return false;
+    }
+    size_t i;
+    const json_t *s;
+    json_array_foreach (j, i, s) {
+        char *path = xasprintf("%s/%zu", field, i);
+        bool ok = expect_type(ctx, base, path, s, JSON_STRING, what,
+                              "a string");
+        free(path);
+        if (!ok) {
+            return false;
+        }
+        svec_add(out, json_string_value(s));
+    }
+    return true;
+}
+
 static bool
 get_kvs(struct topo_ctx *ctx, const char *base, const json_t *obj,
         struct topo_kv **kvsp, size_t *np)
@@ -1239,32 +1267,26 @@ parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
         }
     }
 
-    const json_t *fallback = json_object_get(j, "fallback");
-    if (fallback) {
-        if (!expect_type(ctx, base, "fallback", fallback, JSON_ARRAY,
-                         "fallback", "an array")) {
-            goto out;
-        }
-        sw->fallback = xcalloc(json_array_size(fallback),
-                               sizeof *sw->fallback);
-        size_t i;
-        const json_t *k;
-        json_array_foreach (fallback, i, k) {
+    struct svec fallback = SVEC_EMPTY_INITIALIZER;
+    bool fallback_ok = get_string_array(ctx, base, j, "fallback",
+                                        "each fallback", &fallback);
+    sw->fallback = xcalloc(fallback.n, sizeof *sw->fallback);
+    for (size_t i = 0; fallback_ok && i < fallback.n; i++) {
+        if (!topo_switch_kind_from_name(fallback.names[i],
+                                        &sw->fallback[i])) {
             char field[32];
             snprintf(field, sizeof field, "fallback/%zu", i);
-            if (!expect_type(ctx, base, field, k, JSON_STRING,
-                             "each fallback", "a string")) {
-                goto out;
-            }
-            if (!topo_switch_kind_from_name(json_string_value(k),
-                                            &sw->fallback[i])) {
-                topo_error(ctx, base, field, false,
-                           "unknown fallback kind '%s' (expected 'ovs', "
-                           "'bridge' or 'direct')", json_string_value(k));
-                goto out;
-            }
+            topo_error(ctx, base, field, false,
+                       "unknown fallback kind '%s' (expected 'ovs', "
+                       "'bridge' or 'direct')", fallback.names[i]);
+            fallback_ok = false;
+        } else {
             sw->n_fallback++;
         }
+    }
+    svec_destroy(&fallback);
+    if (!fallback_ok) {
+        goto out;
     }
     ok = true;
 
@@ -1344,23 +1366,9 @@ parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
         }
     }
 
-    const json_t *addrs = json_object_get(j, "addrs");
-    if (addrs) {
-        if (!expect_type(ctx, base, "addrs", addrs, JSON_ARRAY, "addrs",
-                         "an array")) {
-            return false;
-        }
-        size_t i;
-        const json_t *a;
-        json_array_foreach (addrs, i, a) {
-            char field[32];
-            snprintf(field, sizeof field, "addrs/%zu", i);
-            if (!expect_type(ctx, base, field, a, JSON_STRING,
-                             "each address", "a string")) {
-                return false;
-            }
-            svec_add(&end->addrs, json_string_value(a));
-        }
+    if (!get_string_array(ctx, base, j, "addrs", "each address",
+                          &end->addrs)) {
+        return false;
     }
 
     const json_t *routes = json_object_get(j, "routes");
