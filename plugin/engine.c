@@ -1864,10 +1864,12 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     }
     changing = true;
 
+    long long int start = time_msec();
     error = setup_switches(&e, eff, &st, &log, errp);
     if (!error) {
         error = create_namespaces(&e, eff, &st, &log, errp);
     }
+    VLOG_DBG("apply: namespaces after %lld ms", time_msec() - start);
     size_t n_created = 0;
     for (size_t i = 0; i < eff->n_links && !error; i++) {
         error = check_stop(errp);
@@ -1908,6 +1910,7 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
             error = enable_same_ns_link(&e, pl, &st, &log, errp);
         }
     }
+    VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
     if (!error) {
         error = attach_ports(&e, eff, &log, errp);
     }
@@ -1917,12 +1920,15 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     if (!error) {
         error = commit_backends(&e, errp);
     }
+    VLOG_DBG("apply: switch side committed after %lld ms",
+             time_msec() - start);
     for (size_t i = 0; i < eff->n_links && !error; i++) {
         error = disable_tx_csum(&e, &plinks[i], &st, errp);
     }
     if (!error) {
         error = wait_links_up(&e, plinks, eff->n_links, errp);
     }
+    VLOG_DBG("apply: links up after %lld ms", time_msec() - start);
     if (!error && old_eff) {
         error = remove_stale(&e, eff, old_eff, &st, errp);
     }
@@ -2013,9 +2019,12 @@ destroy_state(struct engine *e, struct state *st, char **errp)
             switch_error = b->class->remove_switch(b, rec->name, &switch_err);
         }
     }
+    long long int start = time_msec();
     if (!switch_error) {
         switch_error = commit_backends(e, &switch_err);
     }
+    VLOG_DBG("destroy: switch side committed in %lld ms",
+             time_msec() - start);
 
     /* Then the kernel: links outside our namespaces, the namespaces, and
      * the sysctls of namespaces that stay. */
@@ -2053,11 +2062,14 @@ destroy_state(struct engine *e, struct state *st, char **errp)
             svec_add(&dead, ns);
         }
     }
+    VLOG_DBG("destroy: %zu namespaces deleted after %lld ms", dead.n,
+             time_msec() - start);
     for (size_t t = 0; t < 2 && !error; t++) {
         if (effs[t]) {
             wait_links_gone(e, effs[t], &dead);
         }
     }
+    VLOG_DBG("destroy: kernel side gone after %lld ms", time_msec() - start);
 
     if (!error && switch_error) {
         *errp = xasprintf("removed the kernel side of topology '%s' but not "
