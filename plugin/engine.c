@@ -81,7 +81,7 @@ struct engine {
     char *db_remote;            /* Owned copy when taken from a state. */
     struct vplug_backend *backends[3];  /* Indexed by topo_switch_kind. */
     char *backend_errors[3];    /* Why a backend could not be opened. */
-    struct ns_handle *nss;
+    struct ns_handle **nss;     /* Stable pointers: callers hold two. */
     size_t n_nss, allocated_nss;
 };
 
@@ -171,11 +171,12 @@ static void
 engine_close_namespaces(struct engine *e)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        rtnl_close(e->nss[i].rtnl);
-        if (e->nss[i].fd >= 0) {
-            close(e->nss[i].fd);
+        rtnl_close(e->nss[i]->rtnl);
+        if (e->nss[i]->fd >= 0) {
+            close(e->nss[i]->fd);
         }
-        free(e->nss[i].name);
+        free(e->nss[i]->name);
+        free(e->nss[i]);
     }
     free(e->nss);
     e->nss = NULL;
@@ -220,8 +221,8 @@ static struct ns_handle *
 engine_ns(struct engine *e, const char *name, int *errorp)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        if (ns_equal(e->nss[i].name, name)) {
-            return &e->nss[i];
+        if (ns_equal(e->nss[i]->name, name)) {
+            return e->nss[i];
         }
     }
 
@@ -241,7 +242,8 @@ engine_ns(struct engine *e, const char *name, int *errorp)
     if (e->n_nss >= e->allocated_nss) {
         e->nss = x2nrealloc(e->nss, &e->allocated_nss, sizeof *e->nss);
     }
-    struct ns_handle *h = &e->nss[e->n_nss++];
+    struct ns_handle *h = xmalloc(sizeof *h);
+    e->nss[e->n_nss++] = h;
     h->name = nullable_xstrdup(name);
     h->fd = fd;
     h->rtnl = rtnl;
@@ -253,10 +255,12 @@ static void
 engine_forget_ns(struct engine *e, const char *name)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        if (ns_equal(e->nss[i].name, name)) {
-            rtnl_close(e->nss[i].rtnl);
-            close(e->nss[i].fd);
-            free(e->nss[i].name);
+        struct ns_handle *h = e->nss[i];
+        if (ns_equal(h->name, name)) {
+            rtnl_close(h->rtnl);
+            close(h->fd);
+            free(h->name);
+            free(h);
             e->nss[i] = e->nss[--e->n_nss];
             return;
         }
