@@ -150,12 +150,12 @@ parse_topology_or_exit(const char *file_name)
     return topo;
 }
 
-/* True if 'arg' names a file rather than an applied topology. */
+/* True if 'arg' names a topology file ("-" for standard input) rather
+ * than an applied topology. */
 static bool
 is_file_arg(const char *arg)
 {
-    return !strcmp(arg, "-") || strchr(arg, '/') || strchr(arg, '.')
-           || access(arg, F_OK) == 0;
+    return !strcmp(arg, "-") || access(arg, F_OK) == 0;
 }
 
 static void
@@ -203,10 +203,7 @@ cmd_destroy(int argc, char *argv[])
 
     struct topology *topo = NULL;
     const char *name = argv[1];
-    if (is_file_arg(argv[1]) && access(argv[1], F_OK) == 0) {
-        topo = parse_topology_or_exit(argv[1]);
-        name = topo->name;
-    } else if (!strcmp(argv[1], "-")) {
+    if (is_file_arg(argv[1])) {
         topo = parse_topology_or_exit(argv[1]);
         name = topo->name;
     }
@@ -256,7 +253,7 @@ cmd_verify(int argc, char *argv[])
     }
 
     char *name = xstrdup(arg);
-    if (access(arg, F_OK) == 0 || !strcmp(arg, "-")) {
+    if (is_file_arg(arg)) {
         struct topology *topo = parse_topology_or_exit(arg);
         free(name);
         name = xstrdup(topo->name);
