@@ -546,6 +546,19 @@ out:
     return 0;
 }
 
+/* Like state_read(), but a topology that was never applied is an error
+ * with a message too. */
+static int
+state_read_applied(const struct engine_opts *opts, const char *name,
+                   struct state *st, char **errp)
+{
+    int error = state_read(opts, name, st, errp);
+    if (error == ENOENT) {
+        *errp = xasprintf("topology '%s' is not applied", name);
+    }
+    return error;
+}
+
 static int
 state_remove(const struct engine_opts *opts, const char *name, char **errp)
 {
@@ -2395,11 +2408,8 @@ engine_check(const char *name, const struct engine_opts *opts,
     struct state st;
     *errp = NULL;
     *n_missingp = 0;
-    int error = state_read(opts, name, &st, errp);
-    if (error == ENOENT) {
-        *errp = xasprintf("topology '%s' is not applied", name);
-        return error;
-    } else if (error) {
+    int error = state_read_applied(opts, name, &st, errp);
+    if (error) {
         return error;
     }
 
@@ -2645,12 +2655,8 @@ engine_show(const char *name, bool as_json, const struct engine_opts *opts,
     json_t *all = json_array();
     for (size_t i = 0; i < names.n && !error; i++) {
         struct state st;
-        error = state_read(opts, names.names[i], &st, errp);
-        if (error == ENOENT) {
-            *errp = xasprintf("topology '%s' is not applied",
-                              names.names[i]);
-            break;
-        } else if (error) {
+        error = state_read_applied(opts, names.names[i], &st, errp);
+        if (error) {
             break;
         }
         struct engine e;
@@ -2856,11 +2862,8 @@ engine_verify(const char *name, bool all, bool as_json,
     struct state st;
     *errp = NULL;
     *n_failedp = 0;
-    int error = state_read(opts, name, &st, errp);
-    if (error == ENOENT) {
-        *errp = xasprintf("topology '%s' is not applied", name);
-        return error;
-    } else if (error) {
+    int error = state_read_applied(opts, name, &st, errp);
+    if (error) {
         return error;
     }
 
