@@ -2918,11 +2918,16 @@ engine_verify(const char *name, bool all, bool as_json,
             .dst = pairs[i].dst,
         };
     }
-    if (!error && n_pairs) {
-        error = probe_run(targets, n_pairs, 3, 3000, results);
+    /* Large runs go in batches so that progress can be shown. */
+    enum { BATCH = 512 };
+    for (size_t done = 0; !error && done < n_pairs; done += BATCH) {
+        size_t n = MIN(BATCH, n_pairs - done);
+        error = probe_run(&targets[done], n, 3, 3000, &results[done]);
         if (error) {
             *errp = xasprintf("cannot probe topology '%s': %s", name,
                               ovs_strerror(error));
+        } else if (opts->progress && n_pairs > BATCH) {
+            opts->progress(opts->report_aux, done + n, n_pairs);
         }
     }
 

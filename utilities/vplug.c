@@ -115,6 +115,14 @@ print_report(void *aux OVS_UNUSED, const char *line)
     fflush(stdout);
 }
 
+/* On a terminal, long runs show how far they are. */
+static void
+print_progress(void *aux OVS_UNUSED, size_t done, size_t total)
+{
+    fprintf(stderr, "\r%zu of %zu pairs probed%s", done, total,
+            done == total ? "\n" : "");
+}
+
 static void
 engine_opts_init(struct engine_opts *eo)
 {
@@ -125,6 +133,7 @@ engine_opts_init(struct engine_opts *eo)
     eo->dry_run = options.dry_run;
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
+    eo->progress = isatty(STDERR_FILENO) ? print_progress : NULL;
 }
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
