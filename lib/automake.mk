@@ -9,9 +9,9 @@ lib_libvplug_la_SOURCES = \
 	lib/ethtool.c lib/ethtool.h \
 	lib/probe.c lib/probe.h \
 	lib/topology.c lib/topology.h \
+	lib/topo-gen.c lib/topo-gen.h \
 	lib/json-pos.c lib/json-pos.h \
 	lib/stream.c lib/stream.h \
 	lib/jsonrpc.c lib/jsonrpc.h \
 	lib/unixctl.c lib/unixctl.h \
-	lib/daemon.c lib/daemon.h \
-	lib/topo-gen.c lib/topo-gen.h
+	lib/daemon.c lib/daemon.h

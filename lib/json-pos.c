@@ -175,6 +175,29 @@ scan_string(struct scanner *s, struct ds *out)
 
 static void scan_value(struct scanner *);
 
+/* Ends a member or an element: drops its path component (back to 'saved'
+ * bytes) and returns true if a ',' says that another one follows. */
+static bool
+next_item(struct scanner *s, size_t saved)
+{
+    s->path.length = saved;
+    s->path.string[saved] = '\0';
+    skip_ws(s);
+    if (at_end(s) || *s->p != ',') {
+        return false;
+    }
+    advance(s);
+    return true;
+}
+
+static void
+skip_char(struct scanner *s, char c)
+{
+    if (!at_end(s) && *s->p == c) {
+        advance(s);
+    }
+}
+
 static void
 scan_object(struct scanner *s)
 {
@@ -198,17 +221,11 @@ scan_object(struct scanner *s)
             advance(s);
             scan_value(s);
         }
-        s->path.length = saved;
-        s->path.string[saved] = '\0';
-        skip_ws(s);
-        if (at_end(s) || *s->p != ',') {
+        if (!next_item(s, saved)) {
             break;
         }
-        advance(s);
     }
-    if (!at_end(s) && *s->p == '}') {
-        advance(s);
-    }
+    skip_char(s, '}');
     ds_destroy(&key);
 }
 
@@ -226,17 +243,11 @@ scan_array(struct scanner *s)
     for (size_t i = 0; ; i++) {
         ds_put_format(&s->path, "/%zu", i);
         scan_value(s);
-        s->path.length = saved;
-        s->path.string[saved] = '\0';
-        skip_ws(s);
-        if (at_end(s) || *s->p != ',') {
+        if (!next_item(s, saved)) {
             break;
         }
-        advance(s);
     }
-    if (!at_end(s) && *s->p == ']') {
-        advance(s);
-    }
+    skip_char(s, ']');
 }
 
 static void

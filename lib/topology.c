@@ -640,7 +640,8 @@ check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
 /* Validation of the model. */
 
 static bool
-check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
+check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
+             struct name_set *switches)
 {
     const struct topo_switch *sw = &t->switches[idx];
     char *base = switch_path(sw->name ? sw->name : "");
@@ -654,12 +655,10 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
     if (!check_ifname(ctx, base, NULL, true, sw->name)) {
         goto out;
     }
-    for (size_t i = 0; i < idx; i++) {
-        if (t->switches[i].name && !strcmp(t->switches[i].name, sw->name)) {
-            topo_error(ctx, base, NULL, true,
-                       "switch '%s' is declared twice", sw->name);
-            goto out;
-        }
+    if (name_set_add(switches, sw->name, idx)) {
+        topo_error(ctx, base, NULL, true,
+                   "switch '%s' is declared twice", sw->name);
+        goto out;
     }
 
     if (sw->kind == TOPO_SW_OVS) {
@@ -721,8 +720,8 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx)
         }
         if (k == sw->kind) {
             topo_error(ctx, base, field, false,
-                       "fallback of %s '%s' lists its own kind",
-                       topo_switch_kind_name(sw->kind), sw->name);
+                       "fallback lists the switch's own kind '%s'",
+                       topo_switch_kind_name(sw->kind));
             goto out;
         }
         for (size_t j = 0; j < i; j++) {
@@ -804,7 +803,7 @@ check_route(struct topo_ctx *ctx, const char *base, size_t idx,
 /* Checks everything about one end that does not involve other ends. */
 static bool
 check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
-          const struct topo_end *end)
+          const struct topo_end *end, const struct name_set *switches)
 {
     const struct topo_switch *sw = NULL;
 
@@ -817,7 +816,8 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
         return false;
     }
     if (end->sw) {
-        sw = topology_find_switch(t, end->sw);
+        const struct name_entry *e = name_set_slot(switches, end->sw);
+        sw = e->key ? &t->switches[e->owner] : NULL;
         if (!sw) {
             topo_error(ctx, base, "switch", false,
                        "switch '%s' is not declared in 'switches'", end->sw);
@@ -998,7 +998,7 @@ check_unique(struct topo_ctx *ctx, const struct topology *t,
 static bool
 validate(struct topo_ctx *ctx, const struct topology *t)
 {
-    struct name_set names;
+    struct name_set names, switches;
     bool ok = false;
 
     if (!check_topology_name(ctx, t->name)) {
@@ -1006,8 +1006,9 @@ validate(struct topo_ctx *ctx, const struct topology *t)
     }
 
     name_set_init(&names, t->n_switches + 2 * t->n_links);
+    name_set_init(&switches, t->n_switches);
     for (size_t i = 0; i < t->n_switches; i++) {
-        if (!check_switch(ctx, t, i)) {
+        if (!check_switch(ctx, t, i, &switches)) {
             goto out;
         }
         /* A switch is also an interface of that name in the current
@@ -1025,7 +1026,8 @@ validate(struct topo_ctx *ctx, const struct topology *t)
         const struct topo_link *link = &t->links[i];
         for (int j = 0; j < 2; j++) {
             char *base = xasprintf("/links/%zu/ends/%d", i, j);
-            bool end_ok = (check_end(ctx, t, base, &link->ends[j])
+            bool end_ok = (check_end(ctx, t, base, &link->ends[j],
+                                     &switches)
                            && check_unique(ctx, t, base, i, j, &names));
             free(base);
             if (!end_ok) {
@@ -1045,6 +1047,7 @@ validate(struct topo_ctx *ctx, const struct topology *t)
     ok = true;
 
 out:
+    name_set_destroy(&switches);
     name_set_destroy(&names);
     return ok;
 }
@@ -1151,6 +1154,34 @@ get_int(struct topo_ctx *ctx, const char *base, const json_t *obj,
     return true;
 }
 
+/* Appends the strings in the array member 'field' of 'obj', if there is
+ * one, to 'out'; 'what' names an element in messages ("each address"). */
+static bool
+get_string_array(struct topo_ctx *ctx, const char *base, const json_t *obj,
+                 const char *field, const char *what, struct svec *out)
+{
+    const json_t *j = json_object_get(obj, field);
+    if (!j) {
+        return true;
+    }
+    if (!expect_type(ctx, base, field, j, JSON_ARRAY, field, "an array")) {
+        return false;
+    }
+    size_t i;
+    const json_t *s;
+    json_array_foreach (j, i, s) {
+        char *path = xasprintf("%s/%zu", field, i);
+        bool ok = expect_type(ctx, base, path, s, JSON_STRING, what,
+                              "a string");
+        free(path);
+        if (!ok) {
+            return false;
+        }
+        svec_add(out, json_string_value(s));
+    }
+    return true;
+}
+
 static bool
 get_kvs(struct topo_ctx *ctx, const char *base, const json_t *obj,
         struct topo_kv **kvsp, size_t *np)
@@ -1236,32 +1267,26 @@ parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
         }
     }
 
-    const json_t *fallback = json_object_get(j, "fallback");
-    if (fallback) {
-        if (!expect_type(ctx, base, "fallback", fallback, JSON_ARRAY,
-                         "fallback", "an array")) {
-            goto out;
-        }
-        sw->fallback = xcalloc(json_array_size(fallback),
-                               sizeof *sw->fallback);
-        size_t i;
-        const json_t *k;
-        json_array_foreach (fallback, i, k) {
+    struct svec fallback = SVEC_EMPTY_INITIALIZER;
+    bool fallback_ok = get_string_array(ctx, base, j, "fallback",
+                                        "each fallback", &fallback);
+    sw->fallback = xcalloc(fallback.n, sizeof *sw->fallback);
+    for (size_t i = 0; fallback_ok && i < fallback.n; i++) {
+        if (!topo_switch_kind_from_name(fallback.names[i],
+                                        &sw->fallback[i])) {
             char field[32];
             snprintf(field, sizeof field, "fallback/%zu", i);
-            if (!expect_type(ctx, base, field, k, JSON_STRING,
-                             "each fallback", "a string")) {
-                goto out;
-            }
-            if (!topo_switch_kind_from_name(json_string_value(k),
-                                            &sw->fallback[i])) {
-                topo_error(ctx, base, field, false,
-                           "unknown fallback kind '%s' (expected 'ovs', "
-                           "'bridge' or 'direct')", json_string_value(k));
-                goto out;
-            }
+            topo_error(ctx, base, field, false,
+                       "unknown fallback kind '%s' (expected 'ovs', "
+                       "'bridge' or 'direct')", fallback.names[i]);
+            fallback_ok = false;
+        } else {
             sw->n_fallback++;
         }
+    }
+    svec_destroy(&fallback);
+    if (!fallback_ok) {
+        goto out;
     }
     ok = true;
 
@@ -1341,23 +1366,9 @@ parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
         }
     }
 
-    const json_t *addrs = json_object_get(j, "addrs");
-    if (addrs) {
-        if (!expect_type(ctx, base, "addrs", addrs, JSON_ARRAY, "addrs",
-                         "an array")) {
-            return false;
-        }
-        size_t i;
-        const json_t *a;
-        json_array_foreach (addrs, i, a) {
-            char field[32];
-            snprintf(field, sizeof field, "addrs/%zu", i);
-            if (!expect_type(ctx, base, field, a, JSON_STRING,
-                             "each address", "a string")) {
-                return false;
-            }
-            svec_add(&end->addrs, json_string_value(a));
-        }
+    if (!get_string_array(ctx, base, j, "addrs", "each address",
+                          &end->addrs)) {
+        return false;
     }
 
     const json_t *routes = json_object_get(j, "routes");
