@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 struct ds;
+struct vswitch;
 struct topo_end;
 struct topo_switch;
 
@@ -27,6 +28,9 @@ struct vplug_ctx {
     long long int deadline;     /* time_msec() by which waits give up. */
     int timeout_ms;             /* The user's --timeout, for messages. */
     bool dry_run;               /* Plan and report only. */
+    struct vswitch *vswitch;    /* An open database connection to use
+                                 * when its remote is 'db_remote' (a
+                                 * daemon's), or NULL.  Borrowed. */
 };
 
 /* One switch port as seen by list(). */

@@ -158,6 +158,7 @@ engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
     e->ctx.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
     e->ctx.deadline = time_msec() + e->ctx.timeout_ms;
     e->ctx.dry_run = opts->dry_run;
+    e->ctx.vswitch = opts->vswitch;
     e->alias = xasprintf("vplug:%s", name);
 
     /* Large labs hold a namespace descriptor and a netlink socket for each

@@ -14,6 +14,7 @@
 #include "util.h"
 
 struct topology;
+struct vswitch;
 
 struct engine_opts {
     const char *db_remote;      /* OVSDB remote given by the user, or NULL:
@@ -33,6 +34,11 @@ struct engine_opts {
     /* Switches that an apply may create but never owns (VIF plugging: the
      * integration bridge outlives every VIF on it).  May be NULL. */
     const struct svec *shared_switches;
+    /* An open connection to the database that the OVS backend uses instead
+     * of connecting afresh when the remote is the same (a daemon keeps one
+     * and saves the connect and the full download per request).  Borrowed;
+     * may be NULL. */
+    struct vswitch *vswitch;
 };
 
 /* The default state directory. */

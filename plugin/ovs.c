@@ -50,6 +50,8 @@ struct ovs_detach {
 struct ovs_backend {
     struct vplug_backend up;
     struct vswitch *vs;
+    bool borrowed;              /* 'vs' is ctx->vswitch: not ours to
+                                 * destroy. */
     bool vswitchd_alive;        /* Checked once per instance. */
 
     struct ovs_new_bridge *new_bridges;
@@ -155,6 +157,22 @@ check_vswitchd(struct ovs_backend *ovs, char **errp)
 {
     if (ovs->vswitchd_alive) {
         return 0;
+    }
+    if (ovs->borrowed) {
+        /* A daemon's connection: ovs-vswitchd has applied every
+         * configuration so far, so it was alive at the last change.  Had it
+         * died since, the commit's own wait says so, within the same
+         * timeout; this saves a round trip through ovs-vswitchd per
+         * request. */
+        struct vswitch_root root;
+        if (!vswitch_get_root(ovs->vs, &root)) {
+            bool caught_up = root.cur_cfg >= root.next_cfg;
+            vswitch_root_destroy(&root);
+            if (caught_up) {
+                ovs->vswitchd_alive = true;
+                return 0;
+            }
+        }
     }
     int error = commit_and_wait(ovs, vswitch_txn_create(ovs->vs), NULL,
                                 errp);
@@ -362,7 +380,16 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
     ovs->up.class = &vplug_ovs_backend;
     ovs->up.ctx = ctx;
     svec_init(&ovs->removes);
-    ovs->vs = vswitch_create(ctx->db_remote);
+    if (ctx->vswitch
+        && !strcmp(vswitch_get_remote(ctx->vswitch), ctx->db_remote)) {
+        /* Catch up with what the server sent since its owner last ran
+         * it; the guards of each transaction cover the rest. */
+        ovs->vs = ctx->vswitch;
+        ovs->borrowed = true;
+        vswitch_run(ovs->vs);
+    } else {
+        ovs->vs = vswitch_create(ctx->db_remote);
+    }
 
     error = vswitch_wait_ready(ovs->vs, ctx->deadline, errp);
     if (error) {
@@ -393,7 +420,9 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
     return 0;
 
 error:
-    vswitch_destroy(ovs->vs);
+    if (!ovs->borrowed) {
+        vswitch_destroy(ovs->vs);
+    }
     svec_destroy(&ovs->removes);
     free(ovs);
     return error;
@@ -448,7 +477,9 @@ ovs_close(struct vplug_backend *backend)
         struct ovs_backend *ovs = ovs_backend_cast(backend);
         clear_queue(ovs);
         svec_destroy(&ovs->removes);
-        vswitch_destroy(ovs->vs);
+        if (!ovs->borrowed) {
+            vswitch_destroy(ovs->vs);
+        }
         free(ovs);
     }
 }

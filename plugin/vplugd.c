@@ -402,6 +402,7 @@ init_heal_opts(const struct vplugd *d, struct engine_opts *opts)
     opts->default_db_remote = d->db_remote;
     opts->timeout_ms = REPAIR_TIMEOUT_MS;
     opts->state_dir = d->state_dir;
+    opts->vswitch = d->vs;
 }
 
 /* Brings the set of managed topologies up to date with the state
@@ -1079,6 +1080,7 @@ init_engine_opts(const struct vplugd *d, struct ds *report,
     opts->state_dir = d->state_dir;
     opts->report = collect_report;
     opts->report_aux = report;
+    opts->vswitch = d->vs;
 }
 
 /* Replies on 'conn' with 'out' on success, otherwise with 'out' followed
