@@ -1011,6 +1011,49 @@ count_switches(const struct vplugd *d, const char *kind)
     return n;
 }
 
+/* Describes the datapath types of the managed OVS bridges, as the
+ * database says: "netdev (1 bridge)", "missing (1 bridge)". */
+static void
+describe_datapaths(const struct vplugd *d, struct ds *out)
+{
+    struct svec bridges = SVEC_EMPTY_INITIALIZER;
+    struct svec types = SVEC_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < d->n_topos; i++) {
+        const struct svec *sws = &d->topos[i]->switches;
+        for (size_t j = 0; j < sws->n; j++) {
+            if (str_startswith(sws->names[j], "ovs ")) {
+                add_unique(&bridges, sws->names[j] + strlen("ovs "));
+            }
+        }
+    }
+    for (size_t i = 0; i < bridges.n; i++) {
+        struct vswitch_bridge *br = (vswitch_is_ready(d->vs)
+                                     ? vswitch_bridge_find(d->vs,
+                                                           bridges.names[i])
+                                     : NULL);
+        svec_add(&types, !br ? "missing"
+                 : *br->datapath_type ? br->datapath_type : "system");
+        vswitch_bridge_free(br);
+    }
+    svec_sort(&types);
+    for (size_t i = 0; i < types.n; ) {
+        size_t n = 1;
+        while (i + n < types.n && !strcmp(types.names[i],
+                                           types.names[i + n])) {
+            n++;
+        }
+        ds_put_format(out, "%s%s (%zu bridge%s)", i ? ", " : "",
+                      types.names[i], n, n == 1 ? "" : "s");
+        i += n;
+    }
+    if (!types.n) {
+        ds_put_cstr(out, "none");
+    }
+    svec_destroy(&bridges);
+    svec_destroy(&types);
+}
+
 static void
 vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
               const char *argv[] OVS_UNUSED, void *d_)
@@ -1050,6 +1093,9 @@ vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (!n_ovs && !n_bridge) {
         ds_put_cstr(&s, " none");
     }
+    ds_put_char(&s, '\n');
+    ds_put_cstr(&s, "datapath: ");
+    describe_datapaths(d, &s);
     ds_put_char(&s, '\n');
     ds_put_format(&s, "drifting: %zu\n", n_suspects);
     ds_put_format(&s, "repairs: %u (%u object%s restored)\n", d->n_repairs,
