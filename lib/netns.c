@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -181,9 +183,11 @@ netns_exists(const char *name)
         return false;
     }
 
+    /* Only a namespace counts: a bare file (left by a creation that was
+     * killed halfway) is not one. */
     char *path = netns_path(name);
-    struct stat st;
-    bool exists = !stat(path, &st);
+    struct statfs sfs;
+    bool exists = !statfs(path, &sfs) && sfs.f_type == NSFS_MAGIC;
     free(path);
     return exists;
 }
