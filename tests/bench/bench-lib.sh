@@ -75,6 +75,7 @@ holder_stop () {
 # DIR, inside the holder's namespaces, as tests/ns-lib.sh ovs_sandbox_start.
 ovs_start () {
     OVS_DIR=$1
+    rm -rf "$OVS_DIR"
     mkdir -p "$OVS_DIR"
     inns env OVS_RUNDIR="$OVS_DIR" OVS_LOGDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" sh -c "
         $OVSDB_TOOL create $OVS_DIR/conf.db $OVS_SCHEMA &&
