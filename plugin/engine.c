@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1093,52 +1094,40 @@ collect_namespaces(const struct topology *eff, struct svec *names)
 
 /* ---- Applying. ---- */
 
+/* Creates namespace 'ns' unless it exists, with lo up.  Stores into
+ * '*createdp' whether it made it. */
 static int
-create_namespaces(struct engine *e, const struct topology *eff,
-                  struct state *st, struct undo_log *log, char **errp)
+create_namespace(struct engine *e, const char *ns, struct state *st,
+                 struct undo_log *log, bool *createdp, char **errp)
 {
-    struct svec names = SVEC_EMPTY_INITIALIZER;
-    size_t n_created = 0;
-    int error = 0;
-
-    collect_namespaces(eff, &names);
-    for (size_t i = 0; i < names.n; i++) {
-        const char *ns = names.names[i];
-        if (netns_exists(ns)) {
-            continue;
-        }
-        error = netns_add(ns);
-        if (error == EEXIST) {
-            error = 0;
-            continue;
-        } else if (error) {
-            *errp = xasprintf("cannot create namespace '%s': %s", ns,
-                              ovs_strerror(error));
-            break;
-        }
-        undo_push(log, UNDO_NETNS, NULL, ns, NULL, 0);
-        if (!svec_contains(&st->created_ns, ns)) {
-            svec_add(&st->created_ns, ns);
-        }
-        n_created++;
-
-        /* A namespace is born with lo down, and local traffic (seed
-         * scenario 1's replies among it) needs it up. */
-        struct ns_handle *h = engine_ns(e, ns, &error);
-        if (h) {
-            error = rtnl_link_set_up(h->rtnl, "lo", true);
-        }
-        if (error) {
-            *errp = xasprintf("cannot bring up 'lo' in namespace '%s': %s",
-                              ns, ovs_strerror(error));
-            break;
-        }
+    *createdp = false;
+    if (netns_exists(ns)) {
+        return 0;
     }
-    if (n_created) {
-        report(e, "created %zu namespace%s", n_created,
-               n_created == 1 ? "" : "s");
+    int error = netns_add(ns);
+    if (error == EEXIST) {
+        return 0;
+    } else if (error) {
+        *errp = xasprintf("cannot create namespace '%s': %s", ns,
+                          ovs_strerror(error));
+        return error;
     }
-    svec_destroy(&names);
+    undo_push(log, UNDO_NETNS, NULL, ns, NULL, 0);
+    if (!svec_contains(&st->created_ns, ns)) {
+        svec_add(&st->created_ns, ns);
+    }
+    *createdp = true;
+
+    /* A namespace is born with lo down, and local traffic (seed scenario
+     * 1's replies among it) needs it up. */
+    struct ns_handle *h = engine_ns(e, ns, &error);
+    if (h) {
+        error = rtnl_link_set_up(h->rtnl, "lo", true);
+    }
+    if (error) {
+        *errp = xasprintf("cannot bring up 'lo' in namespace '%s': %s",
+                          ns, ovs_strerror(error));
+    }
     return error;
 }
 
@@ -1753,6 +1742,185 @@ remove_stale(struct engine *e, const struct topology *new_eff,
     return error;
 }
 
+/* ---- The kernel side of an apply, on every core. ---- */
+
+/* One worker's share of the kernel work: every 'step'-th namespace or link
+ * from 'start'.  A worker has its own engine (namespace handles and netlink
+ * sockets belong to one thread), undo log and records, merged by the caller
+ * once all are done. */
+struct kernel_work {
+    struct engine e;
+    const struct svec *names;   /* Phase 1: namespaces to create. */
+    struct plan_link *plinks;   /* Phase 2: links to create and set up. */
+    size_t n_links;
+    size_t start, step;
+    const struct topology *old_eff;     /* What was applied, or NULL. */
+    bool old_applying;          /* That apply did not finish. */
+    struct state st;            /* Created namespaces, sysctls changed. */
+    struct undo_log log;
+    size_t n_created;
+    int error;
+    char *err;
+    size_t err_idx;             /* Which item failed (first cause wins). */
+};
+
+/* Creates (if needed) and configures the link of 'pl'. */
+static int
+apply_link(struct engine *e, struct plan_link *pl,
+           const struct topology *old_eff, bool old_applying,
+           struct state *st, struct undo_log *log, bool *createdp,
+           char **errp)
+{
+    *createdp = false;
+    int error = check_stop(errp);
+    if (error) {
+        return error;
+    }
+    if (!pl->exists) {
+        error = create_link(e, pl, log, errp);
+        if (error) {
+            return error;
+        }
+        *createdp = true;
+    }
+
+    const struct topo_link *old_link = NULL;
+    if (pl->exists && old_eff) {
+        char *key = link_key(pl->link);
+        old_link = find_link(old_eff, key);
+        free(key);
+        if (topo_link_unchanged(pl->link, old_link) && !old_applying) {
+            /* Applied as it is and still there: nothing to do. */
+            return 0;
+        }
+    }
+    for (int j = 0; j < 2 && !error; j++) {
+        const struct plan_end *pe = &pl->ends[j];
+        if (pl->exists) {
+            struct ns_handle *h = engine_ns(e, pe->ns, &error);
+            if (h) {
+                error = reconcile_end(e, h, pe,
+                                      old_link ? &old_link->ends[j] : NULL,
+                                      errp);
+            }
+        }
+        if (!error && !pe->end->sw) {
+            error = configure_end(e, pe, pl->exists, log, errp);
+        }
+    }
+    if (!error && !pl->ends[0].end->sw && !pl->ends[1].end->sw
+        && ns_equal(pl->ends[0].ns, pl->ends[1].ns)) {
+        error = enable_same_ns_link(e, pl, st, log, errp);
+    }
+    return error;
+}
+
+static void *
+kernel_worker(void *w_)
+{
+    struct kernel_work *w = w_;
+    size_t n = w->names ? w->names->n : w->n_links;
+
+    for (size_t i = w->start; i < n && !w->error; i += w->step) {
+        bool created;
+        if (w->names) {
+            w->error = create_namespace(&w->e, w->names->names[i], &w->st,
+                                        &w->log, &created, &w->err);
+        } else {
+            w->error = apply_link(&w->e, &w->plinks[i], w->old_eff,
+                                  w->old_applying, &w->st, &w->log,
+                                  &created, &w->err);
+        }
+        w->n_created += created;
+        w->err_idx = i;
+    }
+    return NULL;
+}
+
+/* Runs one phase of kernel work (namespaces if 'names', else links) on up
+ * to as many threads as there are cores, then merges what the workers did
+ * into 'st' and 'log'.  Small jobs run in the calling thread. */
+static int
+run_kernel_work(struct engine *e, const struct svec *names,
+                struct plan_link *plinks, size_t n_links,
+                const struct topology *old_eff, bool old_applying,
+                struct state *st, struct undo_log *log, size_t *n_createdp,
+                char **errp)
+{
+    size_t n_items = names ? names->n : n_links;
+    long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n_workers = n_items >= 64 && n_cpus > 1 ? MIN(n_cpus, 4) : 1;
+    struct kernel_work *works = xcalloc(n_workers, sizeof *works);
+    pthread_t *threads = xcalloc(n_workers, sizeof *threads);
+
+    for (size_t i = 0; i < n_workers; i++) {
+        struct kernel_work *w = &works[i];
+        engine_init(&w->e, e->ctx.owner, e->opts);
+        w->e.ctx = e->ctx;
+        w->names = names;
+        w->plinks = plinks;
+        w->n_links = n_links;
+        w->start = i;
+        w->step = n_workers;
+        w->old_eff = old_eff;
+        w->old_applying = old_applying;
+        state_init(&w->st);
+    }
+    if (n_workers == 1) {
+        kernel_worker(&works[0]);
+    } else {
+        for (size_t i = 0; i < n_workers; i++) {
+            int error = pthread_create(&threads[i], NULL, kernel_worker,
+                                       &works[i]);
+            if (error) {
+                ovs_fatal_status(1, "cannot start a thread: %s",
+                                 ovs_strerror(error));
+            }
+        }
+        for (size_t i = 0; i < n_workers; i++) {
+            pthread_join(threads[i], NULL);
+        }
+    }
+
+    int error = 0;
+    size_t err_idx = SIZE_MAX;
+    *n_createdp = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        struct kernel_work *w = &works[i];
+        for (size_t j = 0; j < w->log.n; j++) {
+            if (log->n >= log->allocated) {
+                log->undos = x2nrealloc(log->undos, &log->allocated,
+                                        sizeof *log->undos);
+            }
+            log->undos[log->n++] = w->log.undos[j];
+        }
+        free(w->log.undos);
+        for (size_t j = 0; j < w->st.created_ns.n; j++) {
+            if (!svec_contains(&st->created_ns, w->st.created_ns.names[j])) {
+                svec_add(&st->created_ns, w->st.created_ns.names[j]);
+            }
+        }
+        for (size_t j = 0; j < w->st.n_sysctls; j++) {
+            const struct state_sysctl *ss = &w->st.sysctls[j];
+            state_add_sysctl(st, ss->ns, ss->path, ss->old);
+        }
+        *n_createdp += w->n_created;
+        if (w->error && w->err_idx < err_idx) {
+            error = w->error;
+            err_idx = w->err_idx;
+            free(*errp);
+            *errp = w->err;
+        } else {
+            free(w->err);
+        }
+        state_uninit(&w->st);
+        engine_uninit(&w->e);
+    }
+    free(works);
+    free(threads);
+    return error;
+}
+
 static void
 report_plan(struct engine *e, const struct topology *eff,
             const struct plan_link *plinks, const struct state *st)
@@ -1864,50 +2032,27 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     }
     changing = true;
 
+    long long int start = time_msec();
     error = setup_switches(&e, eff, &st, &log, errp);
-    if (!error) {
-        error = create_namespaces(&e, eff, &st, &log, errp);
-    }
     size_t n_created = 0;
-    for (size_t i = 0; i < eff->n_links && !error; i++) {
-        error = check_stop(errp);
-        if (!error && !plinks[i].exists) {
-            error = create_link(&e, &plinks[i], &log, errp);
-            n_created++;
+    if (!error) {
+        struct svec names = SVEC_EMPTY_INITIALIZER;
+        collect_namespaces(eff, &names);
+        error = run_kernel_work(&e, &names, NULL, 0, NULL, false, &st, &log,
+                                &n_created, errp);
+        if (n_created) {
+            report(&e, "created %zu namespace%s", n_created,
+                   n_created == 1 ? "" : "s");
         }
+        svec_destroy(&names);
     }
-    for (size_t i = 0; i < eff->n_links && !error; i++) {
-        struct plan_link *pl = &plinks[i];
-        const struct topo_link *old_link = NULL;
-        error = check_stop(errp);
-        if (pl->exists && old_eff) {
-            char *key = link_key(pl->link);
-            old_link = find_link(old_eff, key);
-            free(key);
-            if (topo_link_unchanged(pl->link, old_link) && !old.applying) {
-                /* Applied as it is and still there: nothing to do. */
-                continue;
-            }
-        }
-        for (int j = 0; j < 2 && !error; j++) {
-            const struct plan_end *pe = &pl->ends[j];
-            if (pl->exists) {
-                struct ns_handle *h = engine_ns(&e, pe->ns, &error);
-                if (h) {
-                    error = reconcile_end(&e, h, pe,
-                                          old_link ? &old_link->ends[j]
-                                                   : NULL, errp);
-                }
-            }
-            if (!error && !pe->end->sw) {
-                error = configure_end(&e, pe, pl->exists, &log, errp);
-            }
-        }
-        if (!error && !pl->ends[0].end->sw && !pl->ends[1].end->sw
-            && ns_equal(pl->ends[0].ns, pl->ends[1].ns)) {
-            error = enable_same_ns_link(&e, pl, &st, &log, errp);
-        }
+    VLOG_DBG("apply: namespaces after %lld ms", time_msec() - start);
+    if (!error) {
+        error = run_kernel_work(&e, NULL, plinks, eff->n_links, old_eff,
+                                has_old && old.applying, &st, &log,
+                                &n_created, errp);
     }
+    VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
     if (!error) {
         error = attach_ports(&e, eff, &log, errp);
     }
@@ -1917,12 +2062,15 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     if (!error) {
         error = commit_backends(&e, errp);
     }
+    VLOG_DBG("apply: switch side committed after %lld ms",
+             time_msec() - start);
     for (size_t i = 0; i < eff->n_links && !error; i++) {
         error = disable_tx_csum(&e, &plinks[i], &st, errp);
     }
     if (!error) {
         error = wait_links_up(&e, plinks, eff->n_links, errp);
     }
+    VLOG_DBG("apply: links up after %lld ms", time_msec() - start);
     if (!error && old_eff) {
         error = remove_stale(&e, eff, old_eff, &st, errp);
     }
@@ -2013,9 +2161,12 @@ destroy_state(struct engine *e, struct state *st, char **errp)
             switch_error = b->class->remove_switch(b, rec->name, &switch_err);
         }
     }
+    long long int start = time_msec();
     if (!switch_error) {
         switch_error = commit_backends(e, &switch_err);
     }
+    VLOG_DBG("destroy: switch side committed in %lld ms",
+             time_msec() - start);
 
     /* Then the kernel: links outside our namespaces, the namespaces, and
      * the sysctls of namespaces that stay. */
@@ -2053,11 +2204,14 @@ destroy_state(struct engine *e, struct state *st, char **errp)
             svec_add(&dead, ns);
         }
     }
+    VLOG_DBG("destroy: %zu namespaces deleted after %lld ms", dead.n,
+             time_msec() - start);
     for (size_t t = 0; t < 2 && !error; t++) {
         if (effs[t]) {
             wait_links_gone(e, effs[t], &dead);
         }
     }
+    VLOG_DBG("destroy: kernel side gone after %lld ms", time_msec() - start);
 
     if (!error && switch_error) {
         *errp = xasprintf("removed the kernel side of topology '%s' but not "

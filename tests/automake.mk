@@ -47,7 +47,7 @@ clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 
 $(TESTSUITE): tests/package.m4 $(TESTSUITE_AT)
-	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(srcdir)/tests' \
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(srcdir)/tests' -I tests \
 		-o $@.tmp $@.at && mv $@.tmp $@
 
 tests/package.m4: $(top_srcdir)/configure.ac
