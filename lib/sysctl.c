@@ -80,20 +80,7 @@ sysctl_read(int netns_fd, const char *path, char **valuep)
     if (error) {
         return error;
     }
-    for (;;) {
-        char buf[4096];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            error = errno;
-            break;
-        } else if (!n) {
-            break;
-        }
-        ds_put_buffer(&value, buf, n);
-    }
+    error = read_fd(fd, &value);
     close(fd);
 
     if (error) {

@@ -420,16 +420,8 @@ out:
 }
 
 int
-read_file(const char *path, char **datap, size_t *sizep)
+read_fd(int fd, struct ds *ds)
 {
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    int error = 0;
-
-    *datap = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return errno;
-    }
     for (;;) {
         char buf[65536];
         ssize_t n = read(fd, buf, sizeof buf);
@@ -437,13 +429,25 @@ read_file(const char *path, char **datap, size_t *sizep)
             if (errno == EINTR) {
                 continue;
             }
-            error = errno;
-            break;
+            return errno;
         } else if (!n) {
-            break;
+            return 0;
         }
-        ds_put_buffer(&ds, buf, n);
+        ds_put_buffer(ds, buf, n);
     }
+}
+
+int
+read_file(const char *path, char **datap, size_t *sizep)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    *datap = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno;
+    }
+    int error = read_fd(fd, &ds);
     close(fd);
     if (error) {
         ds_destroy(&ds);

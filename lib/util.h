@@ -87,6 +87,9 @@ void svec_sort(struct svec *);
 /* Writes 'size' bytes of 'data' to 'path' atomically (temporary file in the
  * same directory, fsync, rename).  Returns 0 or a positive errno. */
 int write_file_atomic(const char *path, const char *data, size_t size);
+/* Appends everything readable from 'fd' until end of file to 'ds'.
+ * Returns 0 or a positive errno. */
+int read_fd(int fd, struct ds *ds);
 /* Reads all of 'path' into a new null-terminated buffer in '*datap'.
  * Returns 0 or a positive errno ('*datap' then NULL). */
 int read_file(const char *path, char **datap, size_t *sizep);

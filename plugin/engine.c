@@ -81,7 +81,7 @@ struct engine {
     char *db_remote;            /* Owned copy when taken from a state. */
     struct vplug_backend *backends[3];  /* Indexed by topo_switch_kind. */
     char *backend_errors[3];    /* Why a backend could not be opened. */
-    struct ns_handle *nss;
+    struct ns_handle **nss;     /* Stable pointers: callers hold two. */
     size_t n_nss, allocated_nss;
 };
 
@@ -171,11 +171,12 @@ static void
 engine_close_namespaces(struct engine *e)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        rtnl_close(e->nss[i].rtnl);
-        if (e->nss[i].fd >= 0) {
-            close(e->nss[i].fd);
+        rtnl_close(e->nss[i]->rtnl);
+        if (e->nss[i]->fd >= 0) {
+            close(e->nss[i]->fd);
         }
-        free(e->nss[i].name);
+        free(e->nss[i]->name);
+        free(e->nss[i]);
     }
     free(e->nss);
     e->nss = NULL;
@@ -220,8 +221,8 @@ static struct ns_handle *
 engine_ns(struct engine *e, const char *name, int *errorp)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        if (ns_equal(e->nss[i].name, name)) {
-            return &e->nss[i];
+        if (ns_equal(e->nss[i]->name, name)) {
+            return e->nss[i];
         }
     }
 
@@ -241,7 +242,8 @@ engine_ns(struct engine *e, const char *name, int *errorp)
     if (e->n_nss >= e->allocated_nss) {
         e->nss = x2nrealloc(e->nss, &e->allocated_nss, sizeof *e->nss);
     }
-    struct ns_handle *h = &e->nss[e->n_nss++];
+    struct ns_handle *h = xmalloc(sizeof *h);
+    e->nss[e->n_nss++] = h;
     h->name = nullable_xstrdup(name);
     h->fd = fd;
     h->rtnl = rtnl;
@@ -253,10 +255,12 @@ static void
 engine_forget_ns(struct engine *e, const char *name)
 {
     for (size_t i = 0; i < e->n_nss; i++) {
-        if (ns_equal(e->nss[i].name, name)) {
-            rtnl_close(e->nss[i].rtnl);
-            close(e->nss[i].fd);
-            free(e->nss[i].name);
+        struct ns_handle *h = e->nss[i];
+        if (ns_equal(h->name, name)) {
+            rtnl_close(h->rtnl);
+            close(h->fd);
+            free(h->name);
+            free(h);
             e->nss[i] = e->nss[--e->n_nss];
             return;
         }
@@ -540,6 +544,19 @@ out:
         return EPROTO;
     }
     return 0;
+}
+
+/* Like state_read(), but a topology that was never applied is an error
+ * with a message too. */
+static int
+state_read_applied(const struct engine_opts *opts, const char *name,
+                   struct state *st, char **errp)
+{
+    int error = state_read(opts, name, st, errp);
+    if (error == ENOENT) {
+        *errp = xasprintf("topology '%s' is not applied", name);
+    }
+    return error;
 }
 
 static int
@@ -2391,11 +2408,8 @@ engine_check(const char *name, const struct engine_opts *opts,
     struct state st;
     *errp = NULL;
     *n_missingp = 0;
-    int error = state_read(opts, name, &st, errp);
-    if (error == ENOENT) {
-        *errp = xasprintf("topology '%s' is not applied", name);
-        return error;
-    } else if (error) {
+    int error = state_read_applied(opts, name, &st, errp);
+    if (error) {
         return error;
     }
 
@@ -2641,12 +2655,8 @@ engine_show(const char *name, bool as_json, const struct engine_opts *opts,
     json_t *all = json_array();
     for (size_t i = 0; i < names.n && !error; i++) {
         struct state st;
-        error = state_read(opts, names.names[i], &st, errp);
-        if (error == ENOENT) {
-            *errp = xasprintf("topology '%s' is not applied",
-                              names.names[i]);
-            break;
-        } else if (error) {
+        error = state_read_applied(opts, names.names[i], &st, errp);
+        if (error) {
             break;
         }
         struct engine e;
@@ -2852,11 +2862,8 @@ engine_verify(const char *name, bool all, bool as_json,
     struct state st;
     *errp = NULL;
     *n_failedp = 0;
-    int error = state_read(opts, name, &st, errp);
-    if (error == ENOENT) {
-        *errp = xasprintf("topology '%s' is not applied", name);
-        return error;
-    } else if (error) {
+    int error = state_read_applied(opts, name, &st, errp);
+    if (error) {
         return error;
     }
 
@@ -2911,11 +2918,16 @@ engine_verify(const char *name, bool all, bool as_json,
             .dst = pairs[i].dst,
         };
     }
-    if (!error && n_pairs) {
-        error = probe_run(targets, n_pairs, 3, 3000, results);
+    /* Large runs go in batches so that progress can be shown. */
+    enum { BATCH = 512 };
+    for (size_t done = 0; !error && done < n_pairs; done += BATCH) {
+        size_t n = MIN(BATCH, n_pairs - done);
+        error = probe_run(&targets[done], n, 3, 3000, &results[done]);
         if (error) {
             *errp = xasprintf("cannot probe topology '%s': %s", name,
                               ovs_strerror(error));
+        } else if (opts->progress && n_pairs > BATCH) {
+            opts->progress(opts->report_aux, done + n, n_pairs);
         }
     }
 

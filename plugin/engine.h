@@ -28,6 +28,8 @@ struct engine_opts {
      * NULL. */
     void (*report)(void *aux, const char *line);
     void *report_aux;
+    /* Progress of long runs (verify): 'done' of 'total'.  May be NULL. */
+    void (*progress)(void *aux, size_t done, size_t total);
     /* Switches that an apply may create but never owns (VIF plugging: the
      * integration bridge outlives every VIF on it).  May be NULL. */
     const struct svec *shared_switches;

@@ -115,6 +115,14 @@ print_report(void *aux OVS_UNUSED, const char *line)
     fflush(stdout);
 }
 
+/* On a terminal, long runs show how far they are. */
+static void
+print_progress(void *aux OVS_UNUSED, size_t done, size_t total)
+{
+    fprintf(stderr, "\r%zu of %zu pairs probed%s", done, total,
+            done == total ? "\n" : "");
+}
+
 static void
 engine_opts_init(struct engine_opts *eo)
 {
@@ -125,6 +133,7 @@ engine_opts_init(struct engine_opts *eo)
     eo->dry_run = options.dry_run;
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
+    eo->progress = isatty(STDERR_FILENO) ? print_progress : NULL;
 }
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
@@ -150,12 +159,12 @@ parse_topology_or_exit(const char *file_name)
     return topo;
 }
 
-/* True if 'arg' names a file rather than an applied topology. */
+/* True if 'arg' names a topology file ("-" for standard input) rather
+ * than an applied topology. */
 static bool
 is_file_arg(const char *arg)
 {
-    return !strcmp(arg, "-") || strchr(arg, '/') || strchr(arg, '.')
-           || access(arg, F_OK) == 0;
+    return !strcmp(arg, "-") || access(arg, F_OK) == 0;
 }
 
 static void
@@ -203,10 +212,7 @@ cmd_destroy(int argc, char *argv[])
 
     struct topology *topo = NULL;
     const char *name = argv[1];
-    if (is_file_arg(argv[1]) && access(argv[1], F_OK) == 0) {
-        topo = parse_topology_or_exit(argv[1]);
-        name = topo->name;
-    } else if (!strcmp(argv[1], "-")) {
+    if (is_file_arg(argv[1])) {
         topo = parse_topology_or_exit(argv[1]);
         name = topo->name;
     }
@@ -256,7 +262,7 @@ cmd_verify(int argc, char *argv[])
     }
 
     char *name = xstrdup(arg);
-    if (access(arg, F_OK) == 0 || !strcmp(arg, "-")) {
+    if (is_file_arg(arg)) {
         struct topology *topo = parse_topology_or_exit(arg);
         free(name);
         name = xstrdup(topo->name);
