@@ -177,6 +177,20 @@ netns_delete(const char *name)
 }
 
 bool
+netns_name_taken(const char *name)
+{
+    if (!netns_name_is_valid(name)) {
+        return false;
+    }
+
+    char *path = netns_path(name);
+    struct stat st;
+    bool taken = !lstat(path, &st);
+    free(path);
+    return taken;
+}
+
+bool
 netns_exists(const char *name)
 {
     if (!netns_name_is_valid(name)) {

@@ -26,6 +26,10 @@ int netns_delete(const char *name);
  * count). */
 bool netns_exists(const char *name);
 
+/* Returns true if a file 'name' exists in netns_dir(), a namespace or
+ * not. */
+bool netns_name_taken(const char *name);
+
 /* Returns true if 'name' is a legal namespace name (non-empty, no '/', not
  * "." or "..", at most 255 bytes). */
 bool netns_name_is_valid(const char *name);

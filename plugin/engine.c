@@ -1171,17 +1171,20 @@ collect_namespaces(const struct topology *eff, struct svec *names)
 /* ---- Applying. ---- */
 
 /* Creates namespace 'ns' unless it exists, with lo up.  Stores into
- * '*createdp' whether it made it. */
+ * '*createdp' whether it made it.  'owned' lists the namespaces the state
+ * says this topology creates (read only: workers share it); what this call
+ * creates is added to 'st'. */
 static int
-create_namespace(struct engine *e, const char *ns, struct state *st,
-                 struct undo_log *log, bool *createdp, char **errp)
+create_namespace(struct engine *e, const char *ns, const struct svec *owned,
+                 struct state *st, struct undo_log *log, bool *createdp,
+                 char **errp)
 {
     *createdp = false;
     if (netns_exists(ns)) {
         return 0;
     }
     int error = netns_add(ns);
-    if (error == EEXIST && svec_contains(&st->created_ns, ns)) {
+    if (error == EEXIST && svec_contains(owned, ns)) {
         /* A file but no namespace: a run of ours was killed while making
          * it.  Make it again. */
         netns_delete(ns);
@@ -1839,6 +1842,7 @@ remove_stale(struct engine *e, const struct topology *new_eff,
 struct kernel_work {
     struct engine e;
     const struct svec *names;   /* Phase 1: namespaces to create. */
+    const struct svec *owned;   /* Namespaces the state says are ours. */
     struct plan_link *plinks;   /* Phase 2: links to create and set up. */
     size_t n_links;
     size_t start, step;
@@ -1912,8 +1916,8 @@ kernel_worker(void *w_)
     for (size_t i = w->start; i < n && !w->error; i += w->step) {
         bool created;
         if (w->names) {
-            w->error = create_namespace(&w->e, w->names->names[i], &w->st,
-                                        &w->log, &created, &w->err);
+            w->error = create_namespace(&w->e, w->names->names[i], w->owned,
+                                        &w->st, &w->log, &created, &w->err);
         } else {
             w->error = apply_link(&w->e, &w->plinks[i], w->old_eff,
                                   w->old_applying, &w->st, &w->log,
@@ -1946,6 +1950,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
         engine_init(&w->e, e->ctx.owner, e->opts);
         w->e.ctx = e->ctx;
         w->names = names;
+        w->owned = &st->created_ns;
         w->plinks = plinks;
         w->n_links = n_links;
         w->start = i;
@@ -2118,7 +2123,7 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     struct svec wanted = SVEC_EMPTY_INITIALIZER;
     collect_namespaces(eff, &wanted);
     for (size_t i = 0; i < wanted.n; i++) {
-        if (!netns_exists(wanted.names[i])
+        if (!netns_name_taken(wanted.names[i])
             && !svec_contains(&st.created_ns, wanted.names[i])) {
             svec_add(&st.created_ns, wanted.names[i]);
         }
