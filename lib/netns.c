@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -175,7 +177,7 @@ netns_delete(const char *name)
 }
 
 bool
-netns_exists(const char *name)
+netns_name_taken(const char *name)
 {
     if (!netns_name_is_valid(name)) {
         return false;
@@ -183,7 +185,23 @@ netns_exists(const char *name)
 
     char *path = netns_path(name);
     struct stat st;
-    bool exists = !stat(path, &st);
+    bool taken = !lstat(path, &st);
+    free(path);
+    return taken;
+}
+
+bool
+netns_exists(const char *name)
+{
+    if (!netns_name_is_valid(name)) {
+        return false;
+    }
+
+    /* Only a namespace counts: a bare file (left by a creation that was
+     * killed halfway) is not one. */
+    char *path = netns_path(name);
+    struct statfs sfs;
+    bool exists = !statfs(path, &sfs) && sfs.f_type == NSFS_MAGIC;
     free(path);
     return exists;
 }

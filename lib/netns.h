@@ -21,8 +21,14 @@ int netns_add(const char *name);
  * Returns 0, ENOENT if it does not exist, or another positive errno. */
 int netns_delete(const char *name);
 
-/* Returns true if namespace 'name' exists. */
+/* Returns true if namespace 'name' exists: a namespace is mounted on its
+ * file (a bare file, left by a creation that was killed, does not
+ * count). */
 bool netns_exists(const char *name);
+
+/* Returns true if a file 'name' exists in netns_dir(), a namespace or
+ * not. */
+bool netns_name_taken(const char *name);
 
 /* Returns true if 'name' is a legal namespace name (non-empty, no '/', not
  * "." or "..", at most 255 bytes). */

@@ -72,7 +72,8 @@ struct vplug_backend_class {
                  char **errp);
 
     /* Queues what it takes for 'sw' to exist.  Stores into '*createdp'
-     * whether the switch is new (it then belongs to ctx->owner) and into
+     * whether the switch belongs to ctx->owner (it is new, or carries the
+     * owner's tag from an earlier run) and into
      * '*variantp' a malloc'd name of what hosts it ("ovs/netdev",
      * "ovs/system", "bridge"). */
     int (*ensure_switch)(struct vplug_backend *, const struct topo_switch *sw,

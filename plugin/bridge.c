@@ -85,6 +85,9 @@ bridge_ensure_switch(struct vplug_backend *backend,
 
     int error = rtnl_link_get(b->rtnl, sw->name, &info);
     if (!error) {
+        /* A bridge tagged with our owner is ours, even if the run that
+         * created it was killed before recording it. */
+        *createdp = is_ours(b, &info);
         if (strcmp(info.kind, "bridge")) {
             *errp = xasprintf("cannot use '%s' as a Linux bridge: it exists "
                               "and is a %s link", sw->name,

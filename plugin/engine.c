@@ -1030,11 +1030,63 @@ struct plan_link {
     bool exists;                /* Both ends exist and are ours. */
 };
 
+/* What plan_links() learned about one existing interface. */
+struct end_probe {
+    bool exists;
+    bool tagged;                /* Carries this topology's alias. */
+    char *foreign_owner;        /* Another topology's name, or NULL. */
+    bool is_veth;
+    int ifindex, peer_ifindex;
+};
+
+static int
+probe_end(struct engine *e, struct plan_end *pe, struct end_probe *p,
+          char **errp)
+{
+    memset(p, 0, sizeof *p);
+    if (pe->ns && !netns_exists(pe->ns)) {
+        return 0;
+    }
+    int error = 0;
+    struct ns_handle *h = engine_ns(e, pe->ns, &error);
+    if (!h) {
+        *errp = xasprintf("cannot open namespace '%s': %s", ns_label(pe->ns),
+                          ovs_strerror(error));
+        return error;
+    }
+
+    struct rtnl_link_info info;
+    error = rtnl_link_get(h->rtnl, pe->end->ifname, &info);
+    if (error == ENODEV) {
+        return 0;
+    } else if (error) {
+        *errp = xasprintf("cannot look up interface '%s' in namespace '%s': "
+                          "%s", pe->end->ifname, ns_label(pe->ns),
+                          ovs_strerror(error));
+        return error;
+    }
+    p->exists = true;
+    p->tagged = info.alias && !strcmp(info.alias, e->alias);
+    if (!p->tagged && info.alias && str_startswith(info.alias, "vplug:")) {
+        p->foreign_owner = xstrdup(info.alias + 6);
+    }
+    p->is_veth = !strcmp(info.kind, "veth");
+    p->ifindex = info.ifindex;
+    p->peer_ifindex = info.peer_ifindex;
+    rtnl_link_info_uninit(&info);
+    return 0;
+}
+
 /* Inspects the ends of every link of 'eff', refusing interfaces that exist
- * and are not this topology's.  Nothing changes here. */
+ * and are not this topology's.  Nothing changes here.
+ *
+ * An apply killed between creating a veth and tagging it leaves untagged
+ * ends behind.  They are recognized as this topology's, to be made again,
+ * when they sit in a namespace the state says this topology created, or are
+ * the veth peer of such an end. */
 static int
 plan_links(struct engine *e, const struct topology *eff,
-           struct plan_link **plinksp, char **errp)
+           const struct state *st, struct plan_link **plinksp, char **errp)
 {
     struct plan_link *plinks = xcalloc(eff->n_links ? eff->n_links : 1,
                                        sizeof *plinks);
@@ -1042,52 +1094,59 @@ plan_links(struct engine *e, const struct topology *eff,
 
     for (size_t i = 0; i < eff->n_links && !error; i++) {
         struct plan_link *pl = &plinks[i];
+        struct end_probe probes[2];
+        bool ours_ns[2];
+
         pl->link = &eff->links[i];
-        for (int j = 0; j < 2 && !error; j++) {
+        for (int j = 0; j < 2; j++) {
             struct plan_end *pe = &pl->ends[j];
             pe->end = &pl->link->ends[j];
             pe->ns = end_ns(pe->end);
-
-            if (pe->ns && !netns_exists(pe->ns)) {
-                continue;
+            ours_ns[j] = pe->ns && svec_contains(&st->created_ns, pe->ns);
+            if (!error) {
+                error = probe_end(e, pe, &probes[j], errp);
+            } else {
+                memset(&probes[j], 0, sizeof probes[j]);
             }
-            struct ns_handle *h = engine_ns(e, pe->ns, &error);
-            if (!h) {
-                *errp = xasprintf("cannot open namespace '%s': %s",
-                                  ns_label(pe->ns), ovs_strerror(error));
-                break;
-            }
-
-            struct rtnl_link_info info;
-            int retval = rtnl_link_get(h->rtnl, pe->end->ifname, &info);
-            if (retval == ENODEV) {
-                continue;
-            } else if (retval) {
-                error = retval;
-                *errp = xasprintf("cannot look up interface '%s' in "
-                                  "namespace '%s': %s", pe->end->ifname,
-                                  ns_label(pe->ns), ovs_strerror(error));
-                break;
-            }
-            pe->exists = true;
-            pe->ours = info.alias && !strcmp(info.alias, e->alias);
-            if (!pe->ours) {
-                if (info.alias && str_startswith(info.alias, "vplug:")) {
-                    *errp = xasprintf("interface '%s' in namespace '%s' "
-                                      "belongs to topology '%s', not '%s'",
-                                      pe->end->ifname, ns_label(pe->ns),
-                                      info.alias + 6, e->ctx.owner);
-                } else {
-                    *errp = xasprintf("interface '%s' already exists in "
-                                      "namespace '%s' and is not vplug's: "
-                                      "refusing to touch it",
-                                      pe->end->ifname, ns_label(pe->ns));
-                }
-                error = EEXIST;
-            }
-            rtnl_link_info_uninit(&info);
         }
-        pl->exists = pl->ends[0].ours && pl->ends[1].ours;
+
+        bool tagged = true;
+        for (int j = 0; j < 2 && !error; j++) {
+            struct plan_end *pe = &pl->ends[j];
+            const struct end_probe *p = &probes[j], *q = &probes[!j];
+            pe->exists = p->exists;
+            if (!p->exists) {
+                tagged = false;
+                continue;
+            }
+            pe->ours = (p->tagged
+                        || (!p->foreign_owner && ours_ns[j])
+                        || (!p->foreign_owner && p->is_veth && q->exists
+                            && q->is_veth && ours_ns[!j]
+                            && p->peer_ifindex == q->ifindex
+                            && q->peer_ifindex == p->ifindex));
+            tagged &= p->tagged;
+            if (pe->ours) {
+                continue;
+            }
+            if (p->foreign_owner) {
+                *errp = xasprintf("interface '%s' in namespace '%s' belongs "
+                                  "to topology '%s', not '%s'",
+                                  pe->end->ifname, ns_label(pe->ns),
+                                  p->foreign_owner, e->ctx.owner);
+            } else {
+                *errp = xasprintf("interface '%s' already exists in "
+                                  "namespace '%s' and is not vplug's: "
+                                  "refusing to touch it", pe->end->ifname,
+                                  ns_label(pe->ns));
+            }
+            error = EEXIST;
+        }
+        /* A link counts as made only when both ends carry the tag, the
+         * last step of making it. */
+        pl->exists = !error && tagged;
+        free(probes[0].foreign_owner);
+        free(probes[1].foreign_owner);
     }
 
     if (error) {
@@ -1115,18 +1174,29 @@ collect_namespaces(const struct topology *eff, struct svec *names)
 /* ---- Applying. ---- */
 
 /* Creates namespace 'ns' unless it exists, with lo up.  Stores into
- * '*createdp' whether it made it. */
+ * '*createdp' whether it made it.  'owned' lists the namespaces the state
+ * says this topology creates (read only: workers share it); what this call
+ * creates is added to 'st'. */
 static int
-create_namespace(struct engine *e, const char *ns, struct state *st,
-                 struct undo_log *log, bool *createdp, char **errp)
+create_namespace(struct engine *e, const char *ns, const struct svec *owned,
+                 struct state *st, struct undo_log *log, bool *createdp,
+                 char **errp)
 {
     *createdp = false;
     if (netns_exists(ns)) {
         return 0;
     }
     int error = netns_add(ns);
+    if (error == EEXIST && svec_contains(owned, ns)) {
+        /* A file but no namespace: a run of ours was killed while making
+         * it.  Make it again. */
+        netns_delete(ns);
+        error = netns_add(ns);
+    }
     if (error == EEXIST) {
-        return 0;
+        *errp = xasprintf("cannot create namespace '%s': %s/%s exists but "
+                          "is not a namespace", ns, netns_dir(), ns);
+        return error;
     } else if (error) {
         *errp = xasprintf("cannot create namespace '%s': %s", ns,
                           ovs_strerror(error));
@@ -1507,8 +1577,12 @@ setup_switches(struct engine *e, const struct topology *eff,
         if (created && !(e->opts->shared_switches
                          && svec_contains(e->opts->shared_switches,
                                           sw->name))) {
+            /* Rollback removes only what this run made or found left over
+             * by a killed one, never a switch an earlier apply recorded. */
+            if (!rec->created) {
+                undo_push(log, UNDO_SWITCH, NULL, sw->name, NULL, sw->kind);
+            }
             rec->created = true;
-            undo_push(log, UNDO_SWITCH, NULL, sw->name, NULL, sw->kind);
         }
     }
     return 0;
@@ -1771,6 +1845,7 @@ remove_stale(struct engine *e, const struct topology *new_eff,
 struct kernel_work {
     struct engine e;
     const struct svec *names;   /* Phase 1: namespaces to create. */
+    const struct svec *owned;   /* Namespaces the state says are ours. */
     struct plan_link *plinks;   /* Phase 2: links to create and set up. */
     size_t n_links;
     size_t start, step;
@@ -1844,8 +1919,8 @@ kernel_worker(void *w_)
     for (size_t i = w->start; i < n && !w->error; i += w->step) {
         bool created;
         if (w->names) {
-            w->error = create_namespace(&w->e, w->names->names[i], &w->st,
-                                        &w->log, &created, &w->err);
+            w->error = create_namespace(&w->e, w->names->names[i], w->owned,
+                                        &w->st, &w->log, &created, &w->err);
         } else {
             w->error = apply_link(&w->e, &w->plinks[i], w->old_eff,
                                   w->old_applying, &w->st, &w->log,
@@ -1878,6 +1953,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
         engine_init(&w->e, e->ctx.owner, e->opts);
         w->e.ctx = e->ctx;
         w->names = names;
+        w->owned = &st->created_ns;
         w->plinks = plinks;
         w->n_links = n_links;
         w->start = i;
@@ -2036,7 +2112,7 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
         goto out;
     }
     eff = effective_topology(topo, &st);
-    error = plan_links(&e, eff, &plinks, errp);
+    error = plan_links(&e, eff, &st, &plinks, errp);
     if (error) {
         goto out;
     }
@@ -2044,6 +2120,18 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
         report_plan(&e, eff, plinks, &st);
         goto out;
     }
+
+    /* Record the namespaces this run is about to create before creating
+     * any, so that a run killed halfway leaves them known as ours. */
+    struct svec wanted = SVEC_EMPTY_INITIALIZER;
+    collect_namespaces(eff, &wanted);
+    for (size_t i = 0; i < wanted.n; i++) {
+        if (!netns_name_taken(wanted.names[i])
+            && !svec_contains(&st.created_ns, wanted.names[i])) {
+            svec_add(&st.created_ns, wanted.names[i]);
+        }
+    }
+    svec_destroy(&wanted);
 
     st.applying = true;
     error = state_write(opts, &st, errp);

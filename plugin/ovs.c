@@ -574,6 +574,9 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
     }
     struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, sw->name);
     if (br) {
+        /* A bridge tagged with our owner is ours, even if the run that
+         * created it was killed before recording it. */
+        *createdp = owned_by(&br->external_ids, ctx->owner);
         *variantp = variant_for(br->datapath_type);
         vswitch_bridge_free(br);
         return 0;
