@@ -616,22 +616,28 @@ quick_check(const struct managed *m, const struct svec *links,
     return DRIFT_NONE;
 }
 
-/* Runs the quick check over every managed topology ('full': the periodic
- * one, which also looks inside namespaces) and schedules repairs. */
+/* Runs the quick check over every managed topology and schedules repairs.
+ * 'listings': compare against the root namespace's links and the bridges'
+ * ports (after an event: what the events cover); 'inside_ns': also look
+ * inside namespaces (the periodic check: what no event here covers).
+ * Namespaces are checked every time: a stat() each. */
 static void
-check_all(struct vplugd *d, bool full)
+check_all(struct vplugd *d, bool listings, bool inside_ns)
 {
     struct svec links = SVEC_EMPTY_INITIALIZER;
     struct svec ports = SVEC_EMPTY_INITIALIZER;
-    bool have_links, have_ports;
+    bool have_links = false, have_ports = false;
+    bool db_ready = vswitch_is_ready(d->vs);
     long long int now = time_msec();
 
     d->n_checks++;
     reload_topologies(d);
-    have_links = !list_root_links(d, &links);
-    have_ports = vswitch_is_ready(d->vs);
-    if (have_ports) {
-        list_ovs_ports(d, &ports);
+    if (listings) {
+        have_links = !list_root_links(d, &links);
+        have_ports = db_ready;
+        if (have_ports) {
+            list_ovs_ports(d, &ports);
+        }
     }
 
     for (size_t i = 0; i < d->n_topos; i++) {
@@ -640,13 +646,13 @@ check_all(struct vplugd *d, bool full)
 
         /* While the database is unreachable, a topology on OVS cannot be
          * judged (nor repaired): wait for it. */
-        if (!have_ports && m->ovs_ports.n) {
+        if (!db_ready && m->ovs_ports.n) {
             ds_destroy(&what);
             continue;
         }
         enum drift_kind kind = quick_check(m, have_links ? &links : NULL,
-                                           have_ports ? &ports : NULL, full,
-                                           &what);
+                                           have_ports ? &ports : NULL,
+                                           inside_ns, &what);
         if (kind != DRIFT_NONE && !m->suspect_since) {
             VLOG_INFO("%s: %s", m->name, ds_cstr(&what));
             m->suspect_since = now;
@@ -869,8 +875,10 @@ heal_init(struct vplugd *d)
     reload_topologies(d);
     VLOG_INFO("keeping %zu applied topolog%s from %s", d->n_topos,
               d->n_topos == 1 ? "y" : "ies", d->state_dir);
+    /* The first pass compares everything: a restarted daemon finds what
+     * changed while it was down. */
     d->next_tick = time_msec();
-    d->check_at = LLONG_MAX;
+    d->check_at = time_msec();
     d->repair_at = LLONG_MAX;
 }
 
@@ -915,13 +923,16 @@ heal_run(struct vplugd *d)
     }
 
     long long int now = time_msec();
-    if (now >= d->next_tick) {
-        d->next_tick = now + TICK_MS;
-        d->check_at = LLONG_MAX;
-        check_all(d, true);
-    } else if (now >= d->check_at) {
-        d->check_at = LLONG_MAX;
-        check_all(d, false);
+    bool tick = now >= d->next_tick;
+    bool event = now >= d->check_at;
+    if (tick || event) {
+        if (tick) {
+            d->next_tick = now + TICK_MS;
+        }
+        if (event) {
+            d->check_at = LLONG_MAX;
+        }
+        check_all(d, event, tick);
     }
     if (time_msec() >= d->repair_at) {
         repair_suspects(d);
