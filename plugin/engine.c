@@ -13,16 +13,18 @@
 #include <config.h>
 #include "engine.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -573,6 +575,78 @@ state_remove(const struct engine_opts *opts, const char *name, char **errp)
     }
     free(file_name);
     return error;
+}
+
+/* ---- Locks. ---- */
+
+/* One lock per topology, STATE_DIR/.NAME.lock, serializes apply, destroy
+ * and repair of it across processes (the CLI and vplugd).  Destroy removes
+ * the file while holding it, so a locker checks that the file it locked is
+ * still the one in the directory. */
+static int
+engine_lock(const struct engine_opts *opts, const char *name, bool wait,
+            long long int deadline, int *fdp, char **errp)
+{
+    char *path = xasprintf("%s/.%s.lock", state_dir(opts), name);
+    int error = mkdir_p(state_dir(opts), 0755);
+
+    *fdp = -1;
+    while (!error) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            error = errno;
+            break;
+        }
+        if (!flock(fd, LOCK_EX | LOCK_NB)) {
+            struct stat a, b;
+            if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino) {
+                *fdp = fd;
+                break;
+            }
+            close(fd);          /* Removed under us: lock the new one. */
+            continue;
+        }
+        error = errno;
+        close(fd);
+        if (error != EWOULDBLOCK) {
+            break;
+        }
+        if (!wait || time_msec() >= deadline) {
+            error = wait ? ETIMEDOUT : EBUSY;
+            *errp = xasprintf("topology '%s' is being changed by another "
+                              "vplug (apply, destroy or repair)%s", name,
+                              wait ? ": gave up after --timeout" : "");
+            free(path);
+            return error;
+        }
+        error = 0;
+        usleep(10000);
+    }
+    if (error) {
+        *errp = xasprintf("cannot lock topology '%s' (%s): %s", name, path,
+                          ovs_strerror(error));
+    }
+    free(path);
+    return error;
+}
+
+/* Releases lock 'fd', removing its file first if the topology has no
+ * state (it is destroyed, or an apply that failed left nothing), so that
+ * nothing of a topology outlives it. */
+static void
+engine_unlock(const struct engine_opts *opts, const char *name, int fd)
+{
+    if (fd >= 0) {
+        char *state = state_file_name(opts, name);
+        bool remove = access(state, F_OK) != 0;
+        free(state);
+        if (remove) {
+            char *path = xasprintf("%s/.%s.lock", state_dir(opts), name);
+            unlink(path);
+            free(path);
+        }
+        close(fd);
+    }
 }
 
 /* ---- The effective topology. ---- */
@@ -2070,8 +2144,9 @@ state_inherit(struct state *st, const struct state *old,
     (void) topo;
 }
 
-int
-engine_apply(const struct topology *topo, const struct engine_opts *opts,
+/* engine_apply() with the topology's lock held. */
+static int
+apply_locked(const struct topology *topo, const struct engine_opts *opts,
              char **errp)
 {
     struct engine e;
@@ -2229,6 +2304,26 @@ out:
     return error;
 }
 
+int
+engine_apply(const struct topology *topo, const struct engine_opts *opts,
+             char **errp)
+{
+    int timeout = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
+    int fd;
+
+    *errp = NULL;
+    int error = (opts->dry_run ? 0
+                 : engine_lock(opts, topo->name, true, time_msec() + timeout,
+                               &fd, errp));
+    if (!error) {
+        error = apply_locked(topo, opts, errp);
+        if (!opts->dry_run) {
+            engine_unlock(opts, topo->name, fd);
+        }
+    }
+    return error;
+}
+
 /* Removes what state 'st' says topology 'st->topo->name' owns. */
 static int
 destroy_state(struct engine *e, struct state *st, char **errp)
@@ -2340,10 +2435,17 @@ engine_destroy(const char *name, const struct topology *topo,
 {
     struct engine e;
     struct state st;
+    int lock_fd = -1;
 
     *errp = NULL;
     engine_init(&e, name, opts);
-    int error = state_read(opts, name, &st, errp);
+    int error = (opts->dry_run ? 0
+                 : engine_lock(opts, name, true, e.ctx.deadline, &lock_fd,
+                               errp));
+    if (error) {
+        goto out_uninit;
+    }
+    error = state_read(opts, name, &st, errp);
     if (error == ENOENT) {
         error = 0;
         if (!topo) {
@@ -2382,6 +2484,7 @@ engine_destroy(const char *name, const struct topology *topo,
     }
     state_uninit(&st);
 out_uninit:
+    engine_unlock(opts, name, lock_fd);
     engine_uninit(&e);
     return error;
 }
@@ -3144,13 +3247,24 @@ engine_repair(const char *name, const struct engine_opts *opts,
               struct ds *drift, int *n_missingp, char **errp)
 {
     struct state st;
+    int lock_fd;
     *errp = NULL;
     *n_missingp = 0;
-    int error = state_read(opts, name, &st, errp);
+
+    /* Never wait for an apply or destroy in progress, and read the state
+     * only once it is ours: a destroy that finished meanwhile leaves none,
+     * and nothing is brought back. */
+    int error = engine_lock(opts, name, false, 0, &lock_fd, errp);
+    if (error) {
+        return error;
+    }
+    error = state_read(opts, name, &st, errp);
     if (error == ENOENT) {
         *errp = xasprintf("topology '%s' is not applied", name);
+        engine_unlock(opts, name, lock_fd);
         return error;
     } else if (error) {
+        engine_unlock(opts, name, lock_fd);
         return error;
     }
 
@@ -3171,6 +3285,7 @@ engine_repair(const char *name, const struct engine_opts *opts,
     engine_uninit(&e);
     if (!*n_missingp) {
         state_uninit(&st);
+        engine_unlock(opts, name, lock_fd);
         return 0;
     }
 
@@ -3189,13 +3304,15 @@ engine_repair(const char *name, const struct engine_opts *opts,
     }
     struct engine_opts o = *opts;
     o.shared_switches = &shared;
-    error = engine_apply(st.topo, &o, errp);
+    error = apply_locked(st.topo, &o, errp);
     svec_destroy(&shared);
     state_uninit(&st);
+    engine_unlock(opts, name, lock_fd);
     return error;
 
 out:
     engine_uninit(&e);
     state_uninit(&st);
+    engine_unlock(opts, name, lock_fd);
     return error;
 }

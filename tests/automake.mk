@@ -63,7 +63,8 @@ tests/package.m4: $(top_srcdir)/configure.ac
 # The benchmark and the long fault-injection run are not part of "make check".
 .PHONY: bench soak
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
-	tests/bench/bench-report tests/bench/run-bench tests/bench/soak
+	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
+	tests/bench/plug-bench tests/ns-lib.sh
 bench: all
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all
