@@ -3258,12 +3258,8 @@ engine_repair(const char *name, const struct engine_opts *opts,
     if (error) {
         return error;
     }
-    error = state_read(opts, name, &st, errp);
-    if (error == ENOENT) {
-        *errp = xasprintf("topology '%s' is not applied", name);
-        engine_unlock(opts, name, lock_fd);
-        return error;
-    } else if (error) {
+    error = state_read_applied(opts, name, &st, errp);
+    if (error) {
         engine_unlock(opts, name, lock_fd);
         return error;
     }
