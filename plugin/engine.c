@@ -1991,10 +1991,14 @@ kernel_worker(void *w_)
     size_t n = w->names ? w->names->n : w->n_links;
 
     for (size_t i = w->start; i < n && !w->error; i += w->step) {
-        bool created;
+        bool created = false;
         if (w->names) {
-            w->error = create_namespace(&w->e, w->names->names[i], w->owned,
-                                        &w->st, &w->log, &created, &w->err);
+            w->error = check_stop(&w->err);
+            if (!w->error) {
+                w->error = create_namespace(&w->e, w->names->names[i],
+                                            w->owned, &w->st, &w->log,
+                                            &created, &w->err);
+            }
         } else {
             w->error = apply_link(&w->e, &w->plinks[i], w->old_eff,
                                   w->old_applying, &w->st, &w->log,
