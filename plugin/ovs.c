@@ -95,6 +95,18 @@ owned_by(const struct vswitch_smap *external_ids, const char *owner)
     return tag && !strcmp(tag, owner);
 }
 
+/* Initializes 'smap' with the 'n' pairs of 'kvs' and the owner tag. */
+static void
+tagged_external_ids(struct vswitch_smap *smap, const struct topo_kv *kvs,
+                    size_t n, const char *owner)
+{
+    vswitch_smap_init(smap);
+    for (size_t i = 0; i < n; i++) {
+        vswitch_smap_set(smap, kvs[i].key, kvs[i].value);
+    }
+    vswitch_smap_set(smap, OWNER_KEY, owner);
+}
+
 /* Returns the variant name for a bridge with 'datapath_type' (caller
  * frees). */
 static char *
@@ -595,12 +607,8 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
     nb->name = xstrdup(sw->name);
     nb->datapath_type = xstrdup(datapath_type);
     nb->fail_mode = nullable_xstrdup(sw->fail_mode);
-    vswitch_smap_init(&nb->external_ids);
-    for (size_t i = 0; i < sw->n_external_ids; i++) {
-        vswitch_smap_set(&nb->external_ids, sw->external_ids[i].key,
-                         sw->external_ids[i].value);
-    }
-    vswitch_smap_set(&nb->external_ids, OWNER_KEY, ctx->owner);
+    tagged_external_ids(&nb->external_ids, sw->external_ids,
+                        sw->n_external_ids, ctx->owner);
 
     *createdp = true;
     *variantp = variant_for(datapath_type);
@@ -696,12 +704,8 @@ ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
     a->type = xstrdup(!sw->port_type || !strcmp(sw->port_type, "system")
                       ? "" : sw->port_type);
     a->tag = end->vlan >= 0 ? end->vlan : -1;
-    vswitch_smap_init(&a->iface_external_ids);
-    for (size_t i = 0; i < end->n_external_ids; i++) {
-        vswitch_smap_set(&a->iface_external_ids, end->external_ids[i].key,
-                         end->external_ids[i].value);
-    }
-    vswitch_smap_set(&a->iface_external_ids, OWNER_KEY, ctx->owner);
+    tagged_external_ids(&a->iface_external_ids, end->external_ids,
+                        end->n_external_ids, ctx->owner);
     return 0;
 }
 
