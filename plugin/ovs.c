@@ -24,6 +24,10 @@ VLOG_DEFINE_THIS_MODULE(ovs);
  * failed because the database changed under it. */
 #define MAX_TRIES 5
 
+/* How long a commit that removes a bridge waits for ovs-vswitchd to catch
+ * up (see ovs_commit()). */
+#define REMOVE_GRACE_MS 500
+
 /* A bridge queued for creation. */
 struct ovs_new_bridge {
     char *name;
@@ -1005,6 +1009,7 @@ ovs_commit(struct vplug_backend *backend, char **errp)
      * (about 12 ms each with 1000 ports on the userspace datapath), and
      * nothing of ours depends on when it finishes. */
     bool wait = ovs->n_new_bridges || ovs->n_attaches;
+    bool removes_bridge = ovs->removes.n > 0;
 
     error = ensure_ready(ovs, errp);
     for (int try = 1; !error; try++) {
@@ -1046,6 +1051,18 @@ ovs_commit(struct vplug_backend *backend, char **errp)
 
     if (!error && wait) {
         error = wait_ready(ovs, next_cfg, errp);
+    } else if (!error && removes_bridge) {
+        /* A removed bridge takes kernel devices of ovs-vswitchd's with it
+         * (its internal port, the userspace datapath's tap): give it a
+         * moment to catch up, so that a small destroy leaves the kernel as
+         * it was, without waiting for a large one's port removals. */
+        struct vplug_ctx *c = ovs->up.ctx;
+        long long int deadline = c->deadline;
+        char *ignored = NULL;
+        c->deadline = MIN(deadline, time_msec() + REMOVE_GRACE_MS);
+        wait_cur_cfg(ovs, next_cfg, &ignored);
+        c->deadline = deadline;
+        free(ignored);
     }
     clear_queue(ovs);
     return error;
