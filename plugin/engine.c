@@ -2127,8 +2127,7 @@ report_plan(struct engine *e, const struct topology *eff,
 /* Copies what 'old' recorded about switches, namespaces and sysctls into
  * the new state 'st', so that ownership carries over. */
 static void
-state_inherit(struct state *st, const struct state *old,
-              const struct topology *topo)
+state_inherit(struct state *st, const struct state *old)
 {
     for (size_t i = 0; i < old->created_ns.n; i++) {
         svec_add(&st->created_ns, old->created_ns.names[i]);
@@ -2145,7 +2144,6 @@ state_inherit(struct state *st, const struct state *old,
         s->created = o->created;
         s->reason = nullable_xstrdup(o->reason);
     }
-    (void) topo;
 }
 
 /* engine_apply() with the topology's lock held. */
@@ -2180,7 +2178,7 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     st.topo = topology_clone(topo);
     st.db_remote = nullable_xstrdup(e.ctx.db_remote);
     if (has_old) {
-        state_inherit(&st, &old, topo);
+        state_inherit(&st, &old);
         st.previous = topology_clone(old.topo);
         old_eff = effective_topology(old.topo, &old);
     }
@@ -2498,7 +2496,7 @@ out_uninit:
 /* Adds to 'drift' one line for each object of 'eff' that is missing. */
 static int
 check_topology(struct engine *e, const struct topology *eff,
-               const struct state *st, struct ds *drift)
+               struct ds *drift)
 {
     int n_missing = 0;
 
@@ -2595,7 +2593,6 @@ check_topology(struct engine *e, const struct topology *eff,
         }
         vplug_switch_info_free_array(infos, n_infos);
     }
-    (void) st;
     return n_missing;
 }
 
@@ -2615,7 +2612,7 @@ engine_check(const char *name, const struct engine_opts *opts,
     engine_init(&e, name, opts);
     engine_use_state_remote(&e, &st);
     struct topology *eff = effective_topology(st.topo, &st);
-    *n_missingp = check_topology(&e, eff, &st, drift);
+    *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);
     state_uninit(&st);
@@ -3280,7 +3277,7 @@ engine_repair(const char *name, const struct engine_opts *opts,
         goto out;
     }
     struct topology *eff = effective_topology(st.topo, &st);
-    *n_missingp = check_topology(&e, eff, &st, drift);
+    *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);
     if (!*n_missingp) {
