@@ -222,6 +222,33 @@ stream_create(int fd, const char *name, bool is_tcp, int connect_status)
     return s;
 }
 
+/* Parses active ("unix:", "tcp:") or, if 'passive', passive ("punix:",
+ * "ptcp:") stream 'name' into 'addr'.  Returns 0, EAFNOSUPPORT for another
+ * kind, or another errno. */
+static int
+stream_addr_from_name(const char *name, bool passive,
+                      struct stream_addr *addr, bool *is_tcpp)
+{
+    const char *unix_prefix = passive ? "punix:" : "unix:";
+    const char *tcp_prefix = passive ? "ptcp:" : "tcp:";
+
+    if (str_startswith(name, unix_prefix)) {
+        *is_tcpp = false;
+        return unix_addr_init(name + strlen(unix_prefix), addr);
+    } else if (str_startswith(name, tcp_prefix)) {
+        char *msg = inet_addr_parse(name + strlen(tcp_prefix), passive,
+                                    addr);
+        if (msg) {
+            VLOG_DBG("%s: %s", name, msg);
+            free(msg);
+            return EINVAL;
+        }
+        *is_tcpp = true;
+        return 0;
+    }
+    return EAFNOSUPPORT;
+}
+
 int
 stream_open(const char *name, struct stream **streamp)
 {
@@ -230,22 +257,9 @@ stream_open(const char *name, struct stream **streamp)
     int error;
 
     *streamp = NULL;
-    if (str_startswith(name, "unix:")) {
-        error = unix_addr_init(name + 5, &addr);
-        if (error) {
-            return error;
-        }
-        is_tcp = false;
-    } else if (str_startswith(name, "tcp:")) {
-        char *msg = inet_addr_parse(name + 4, false, &addr);
-        if (msg) {
-            VLOG_DBG("%s: %s", name, msg);
-            free(msg);
-            return EINVAL;
-        }
-        is_tcp = true;
-    } else {
-        return EAFNOSUPPORT;
+    error = stream_addr_from_name(name, false, &addr, &is_tcp);
+    if (error) {
+        return error;
     }
 
     int fd = socket(addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK
@@ -415,22 +429,9 @@ pstream_open(const char *name, unsigned int mode, struct pstream **pstreamp)
     int error;
 
     *pstreamp = NULL;
-    if (str_startswith(name, "punix:")) {
-        error = unix_addr_init(name + 6, &addr);
-        if (error) {
-            return error;
-        }
-        is_tcp = false;
-    } else if (str_startswith(name, "ptcp:")) {
-        char *msg = inet_addr_parse(name + 5, true, &addr);
-        if (msg) {
-            VLOG_DBG("%s: %s", name, msg);
-            free(msg);
-            return EINVAL;
-        }
-        is_tcp = true;
-    } else {
-        return EAFNOSUPPORT;
+    error = stream_addr_from_name(name, true, &addr, &is_tcp);
+    if (error) {
+        return error;
     }
 
     fd = socket(addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK
