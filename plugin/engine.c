@@ -1789,32 +1789,32 @@ detach_link_ports(struct engine *e, const struct topology *eff,
     return 0;
 }
 
-/* Waits until the current-namespace ends of links whose other end lived in
- * a deleted namespace are gone too (the kernel cleans up a namespace
- * asynchronously). */
+/* Waits until the ends of links whose other end lived in a deleted
+ * namespace are gone too, wherever they live (the kernel cleans up a
+ * namespace asynchronously). */
 static void
 wait_links_gone(struct engine *e, const struct topology *eff,
                 const struct svec *dead_ns)
 {
-    int error = 0;
-    struct ns_handle *h = engine_ns(e, NULL, &error);
-    if (!h) {
-        return;
-    }
     for (size_t i = 0; i < eff->n_links; i++) {
         const struct topo_link *l = &eff->links[i];
         for (int j = 0; j < 2; j++) {
+            const char *ns = end_ns(&l->ends[j]);
             const char *other_ns = end_ns(&l->ends[!j]);
-            if (end_ns(&l->ends[j]) || !other_ns
-                || !svec_contains(dead_ns, other_ns)) {
+            if (!other_ns || !svec_contains(dead_ns, other_ns)
+                || (ns && (svec_contains(dead_ns, ns)
+                           || !netns_exists(ns)))) {
                 continue;
             }
+            int error = 0;
+            struct ns_handle *h = engine_ns(e, ns, &error);
             struct rtnl_link_info info;
-            while (!rtnl_link_get(h->rtnl, l->ends[j].ifname, &info)) {
+            while (h && !rtnl_link_get(h->rtnl, l->ends[j].ifname, &info)) {
                 rtnl_link_info_uninit(&info);
                 if (time_msec() >= e->ctx.deadline) {
-                    report(e, "interface '%s' still exists after its "
-                           "namespace was deleted", l->ends[j].ifname);
+                    report(e, "interface '%s' in namespace '%s' still exists "
+                           "after its peer's namespace was deleted",
+                           l->ends[j].ifname, ns_label(ns));
                     return;
                 }
                 usleep(1000);
