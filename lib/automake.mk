@@ -4,6 +4,7 @@ lib_libvplug_la_SOURCES = \
 	lib/vlog.c lib/vlog.h \
 	lib/poll-loop.c lib/poll-loop.h \
 	lib/netns.c lib/netns.h \
+	lib/netns-pool.c lib/netns-pool.h \
 	lib/rtnl.c lib/rtnl.h \
 	lib/sysctl.c lib/sysctl.h \
 	lib/ethtool.c lib/ethtool.h \

@@ -100,8 +100,9 @@ out:
     return error;
 }
 
-int
-netns_add(const char *name)
+/* Names namespace 'fd', or a new one if 'fd' is negative, 'name'. */
+static int
+netns_add__(const char *name, int ns_fd)
 {
     if (!netns_name_is_valid(name)) {
         return EINVAL;
@@ -120,6 +121,22 @@ netns_add(const char *name)
         return error;
     }
     close(fd);
+
+    if (ns_fd >= 0) {
+        /* The descriptor's magic link resolves to the namespace itself. */
+        char *source = xasprintf("/proc/self/fd/%d", ns_fd);
+        if (mount(source, path, "none", MS_BIND, NULL)) {
+            error = errno;
+            VLOG_DBG("%s: cannot bind-mount the namespace: %s",
+                     name, ovs_strerror(error));
+        }
+        free(source);
+        if (error) {
+            goto error;
+        }
+        free(path);
+        return 0;
+    }
 
     int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
     if (saved_fd < 0) {
@@ -152,6 +169,42 @@ netns_add(const char *name)
 error:
     unlink(path);
     free(path);
+    return error;
+}
+
+int
+netns_add(const char *name)
+{
+    return netns_add__(name, -1);
+}
+
+int
+netns_add_fd(const char *name, int fd)
+{
+    return fd < 0 ? EBADF : netns_add__(name, fd);
+}
+
+int
+netns_create_unnamed(int *fdp)
+{
+    *fdp = -1;
+    int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (saved_fd < 0) {
+        return errno;
+    }
+    if (unshare(CLONE_NEWNET)) {
+        int error = errno;
+        close(saved_fd);
+        VLOG_DBG("cannot create a network namespace: %s",
+                 ovs_strerror(error));
+        return error;
+    }
+
+    /* Hold the new namespace, then go back whatever happened. */
+    int fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    int error = fd < 0 ? errno : 0;
+    netns_restore(saved_fd);
+    *fdp = fd;
     return error;
 }
 

@@ -17,6 +17,17 @@ const char *netns_dir(void);
  * exists, or another positive errno. */
 int netns_add(const char *name);
 
+/* Names the existing namespace open on 'fd' (see netns_create_unnamed())
+ * 'name', as netns_add() names a new one: the same file, the same bind
+ * mount.  Returns 0, EEXIST if the name is taken, or another positive
+ * errno.  'fd' stays open. */
+int netns_add_fd(const char *name, int fd);
+
+/* Creates a network namespace that has no name yet and stores a
+ * close-on-exec descriptor of it in '*fdp' (it lives as long as that
+ * descriptor or a name made by netns_add_fd()).  Returns 0 or errno. */
+int netns_create_unnamed(int *fdp);
+
 /* Deletes namespace 'name' as "ip netns del" does (lazy unmount, unlink).
  * Returns 0, ENOENT if it does not exist, or another positive errno. */
 int netns_delete(const char *name);

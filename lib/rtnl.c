@@ -533,11 +533,15 @@ rtnl_veth_create(struct rtnl *r, const struct rtnl_link_spec *local,
     }
 
     if (peer->alias || peer->ipv6_off || (peer->up && !peer_up)) {
-        if (peer->netns_fd >= 0) {
+        struct rtnl *pr = r;
+        if (peer->netns_fd >= 0 && peer->netns_rtnl) {
+            pr = peer->netns_rtnl;
+        } else if (peer->netns_fd >= 0) {
             error = rtnl_open(peer->netns_fd, &peer_r);
+            pr = peer_r;
         }
         if (!error) {
-            error = link_finish(peer_r ? peer_r : r, peer, &peer_up, false);
+            error = link_finish(pr, peer, &peer_up, false);
         }
     }
     if (!error) {

@@ -43,6 +43,9 @@ struct rtnl_link_spec {
     bool up;                    /* Created administratively up. */
     int netns_fd;               /* For a veth peer: the namespace to create
                                  * it in directly (-1: the socket's). */
+    struct rtnl *netns_rtnl;    /* For a veth peer in 'netns_fd': a socket
+                                 * the caller holds in that namespace, or
+                                 * NULL (one is opened if needed). */
 };
 
 /* Creates veth 'local' in the socket's namespace with its peer 'peer'

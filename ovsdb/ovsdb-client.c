@@ -1110,14 +1110,23 @@ ovsdb_client_transact_block(struct ovsdb_client *c, json_t *ops,
                             long long int deadline, json_t **resultp,
                             char **errp)
 {
-    struct ovsdb_client_txn *txn = ovsdb_client_transact(c, ops);
+    return ovsdb_client_txn_block(ovsdb_client_transact(c, ops), deadline,
+                                  resultp, errp);
+}
+
+int
+ovsdb_client_txn_block(struct ovsdb_client_txn *txn, long long int deadline,
+                       json_t **resultp, char **errp)
+{
+    struct ovsdb_client *c = txn->client;
     int error;
 
     if (resultp) {
         *resultp = NULL;
     }
     *errp = NULL;
-    for (;;) {
+    /* 'c' is NULL if the answer came already. */
+    while (txn->status == OVSDB_TXN_INCOMPLETE) {
         ovsdb_client_run(c);
         if (txn->status != OVSDB_TXN_INCOMPLETE) {
             break;

@@ -96,6 +96,12 @@ const json_t *ovsdb_client_txn_result(const struct ovsdb_client_txn *);
 const char *ovsdb_client_txn_error(const struct ovsdb_client_txn *);
 void ovsdb_client_txn_destroy(struct ovsdb_client_txn *);
 
+/* Waits for 'txn' (from ovsdb_client_transact()) by running a private poll
+ * loop until its answer or 'deadline', then destroys it.  Returns as
+ * ovsdb_client_transact_block() does. */
+int ovsdb_client_txn_block(struct ovsdb_client_txn *, long long int deadline,
+                           json_t **resultp, char **errp);
+
 /* Blocking transact: runs a private poll loop until the answer or
  * 'deadline'.  Returns 0 with the result array in '*resultp' (new
  * reference; may be NULL if not wanted), EAGAIN for OVSDB_TXN_TRY_AGAIN, or

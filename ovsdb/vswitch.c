@@ -22,6 +22,8 @@ struct vswitch_txn {
     json_t *ops;                /* Array of operations. */
     unsigned int n_named;       /* For unique named-uuids. */
     bool committed;
+    struct ovsdb_client_txn *sent;      /* Sent, answer not yet taken. */
+    size_t select_idx;          /* Of the op that reads next_cfg back. */
 };
 
 /* The columns vplug monitors; each table's list is NULL-terminated. */
@@ -597,6 +599,8 @@ void
 vswitch_txn_destroy(struct vswitch_txn *txn)
 {
     if (txn) {
+        /* An answer that still comes is ignored. */
+        ovsdb_client_txn_destroy(txn->sent);
         json_decref(txn->ops);
         free(txn);
     }
@@ -809,18 +813,11 @@ vswitch_txn_set_iface_type(struct vswitch_txn *txn, const char *uuid,
     update_column(txn, "Interface", uuid, "type", json_string(type));
 }
 
-int
-vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
-                   long long int *next_cfgp, char **errp)
+void
+vswitch_txn_send(struct vswitch_txn *txn)
 {
-    json_t *result = NULL;
-    int error;
-
-    *errp = NULL;
-    *next_cfgp = 0;
     if (txn->committed) {
-        *errp = xstrdup("transaction already committed");
-        return EINVAL;
+        return;
     }
     txn->committed = true;
 
@@ -830,12 +827,32 @@ vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
     add_op(txn, json_pack("{sssss[]s[s]}", "op", "select",
                           "table", "Open_vSwitch", "where",
                           "columns", "next_cfg"));
-    size_t select_idx = json_array_size(txn->ops) - 1;
+    txn->select_idx = json_array_size(txn->ops) - 1;
 
     VLOG_DBG("transaction of %zu operations", json_array_size(txn->ops));
-    error = ovsdb_client_transact_block(txn->vs->client,
-                                        json_incref(txn->ops), deadline,
-                                        &result, errp);
+    txn->sent = ovsdb_client_transact(txn->vs->client,
+                                      json_incref(txn->ops));
+}
+
+int
+vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
+                   long long int *next_cfgp, char **errp)
+{
+    json_t *result = NULL;
+    int error;
+
+    *errp = NULL;
+    *next_cfgp = 0;
+    if (txn->committed && !txn->sent) {
+        *errp = xstrdup("transaction already committed");
+        return EINVAL;
+    }
+    vswitch_txn_send(txn);
+
+    size_t select_idx = txn->select_idx;
+    struct ovsdb_client_txn *sent = txn->sent;
+    txn->sent = NULL;
+    error = ovsdb_client_txn_block(sent, deadline, &result, errp);
     if (error) {
         json_decref(result);
         return error;

@@ -186,8 +186,16 @@ void vswitch_txn_set_port_tag(struct vswitch_txn *, const char *uuid,
 void vswitch_txn_set_iface_type(struct vswitch_txn *, const char *uuid,
                                 const char *type);
 
+/* Appends the next_cfg bump and sends everything as one transaction without
+ * waiting: the database and ovs-vswitchd work on it while the caller does
+ * something else, then vswitch_txn_commit() takes the answer.  Destroying
+ * the transaction instead forgets the answer (the changes may still have
+ * been made). */
+void vswitch_txn_send(struct vswitch_txn *);
+
 /* Commits: appends the next_cfg bump and sends everything as one
- * transaction, waiting for the answer until 'deadline'.  Returns 0 and the
+ * transaction (unless vswitch_txn_send() did), waiting for the answer until
+ * 'deadline'.  Returns 0 and the
  * new next_cfg in '*next_cfgp', EAGAIN if a guard failed (the replica was
  * stale: wait for it to change, rebuild, retry), or another errno with a
  * sentence in '*errp'.  The transaction cannot be committed twice. */

@@ -100,6 +100,12 @@ struct vplug_backend_class {
      * before rolling back).  May be NULL for backends that queue nothing. */
     void (*abort)(struct vplug_backend *);
 
+    /* Starts carrying out everything queued so far without waiting for it
+     * (OVS: sends the transaction), so that the switch works while the
+     * engine finishes the kernel side; commit() then finishes.  Every
+     * device attached so far must exist.  May be NULL. */
+    int (*commit_start)(struct vplug_backend *, char **errp);
+
     /* Carries out everything queued, then waits until every attached port
      * is ready (OVS: ofport assigned and link up) or ctx->deadline. */
     int (*commit)(struct vplug_backend *, char **errp);

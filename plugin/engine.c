@@ -32,6 +32,7 @@
 
 #include "backend.h"
 #include "ethtool.h"
+#include "netns-pool.h"
 #include "netns.h"
 #include "probe.h"
 #include "rtnl.h"
@@ -219,6 +220,23 @@ ns_equal(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
+/* Adds a handle for namespace 'name', made elsewhere: 'e' owns 'fd' and
+ * 'rtnl' from now on. */
+static struct ns_handle *
+engine_ns_adopt(struct engine *e, const char *name, int fd,
+                struct rtnl *rtnl)
+{
+    if (e->n_nss >= e->allocated_nss) {
+        e->nss = x2nrealloc(e->nss, &e->allocated_nss, sizeof *e->nss);
+    }
+    struct ns_handle *h = xmalloc(sizeof *h);
+    e->nss[e->n_nss++] = h;
+    h->name = nullable_xstrdup(name);
+    h->fd = fd;
+    h->rtnl = rtnl;
+    return h;
+}
+
 /* Finds or opens namespace 'name' (NULL: current).  Returns NULL and stores
  * an errno in '*errorp' if it cannot be opened (ENOENT: it does not
  * exist). */
@@ -238,21 +256,41 @@ engine_ns(struct engine *e, const char *name, int *errorp)
         return NULL;
     }
     struct rtnl *rtnl;
-    error = rtnl_open(fd, &rtnl);
+    /* A socket for the current namespace needs no trip into it. */
+    error = rtnl_open(name ? fd : -1, &rtnl);
     if (error) {
         close(fd);
         *errorp = error;
         return NULL;
     }
-    if (e->n_nss >= e->allocated_nss) {
-        e->nss = x2nrealloc(e->nss, &e->allocated_nss, sizeof *e->nss);
+    return engine_ns_adopt(e, name, fd, rtnl);
+}
+
+/* Moves the namespace handles of 'from' to 'to', closing those that 'to'
+ * already has one for. */
+static void
+engine_move_namespaces(struct engine *to, struct engine *from)
+{
+    for (size_t i = 0; i < from->n_nss; i++) {
+        struct ns_handle *h = from->nss[i];
+        bool dup = false;
+        for (size_t j = 0; j < to->n_nss && !dup; j++) {
+            dup = ns_equal(to->nss[j]->name, h->name);
+        }
+        if (dup) {
+            rtnl_close(h->rtnl);
+            if (h->fd >= 0) {
+                close(h->fd);
+            }
+        } else {
+            engine_ns_adopt(to, h->name, h->fd, h->rtnl);
+        }
+        free(h->name);
+        free(h);
     }
-    struct ns_handle *h = xmalloc(sizeof *h);
-    e->nss[e->n_nss++] = h;
-    h->name = nullable_xstrdup(name);
-    h->fd = fd;
-    h->rtnl = rtnl;
-    return h;
+    free(from->nss);
+    from->nss = NULL;
+    from->n_nss = from->allocated_nss = 0;
 }
 
 /* Forgets namespace 'name' after it was deleted. */
@@ -1102,6 +1140,8 @@ struct plan_link {
     const struct topo_link *link;
     struct plan_end ends[2];
     bool exists;                /* Both ends exist and are ours. */
+    bool settled;               /* Applied as it is and still there: the
+                                 * address pass skips it. */
 };
 
 /* What plan_links() learned about one existing interface. */
@@ -1260,12 +1300,20 @@ create_namespace(struct engine *e, const char *ns, const struct svec *owned,
     if (netns_exists(ns)) {
         return 0;
     }
-    int error = netns_add(ns);
+
+    /* A spare namespace (lo up, a socket inside) saves the slowest step. */
+    struct netns_spare spare;
+    bool spared = netns_pool_take(e->opts->netns_pool, &spare);
+    int error = spared ? netns_add_fd(ns, spare.fd) : netns_add(ns);
     if (error == EEXIST && svec_contains(owned, ns)) {
         /* A file but no namespace: a run of ours was killed while making
          * it.  Make it again. */
         netns_delete(ns);
-        error = netns_add(ns);
+        error = spared ? netns_add_fd(ns, spare.fd) : netns_add(ns);
+    }
+    if (error && spared) {
+        rtnl_close(spare.rtnl);
+        close(spare.fd);
     }
     if (error == EEXIST) {
         *errp = xasprintf("cannot create namespace '%s': %s/%s exists but "
@@ -1281,6 +1329,10 @@ create_namespace(struct engine *e, const char *ns, const struct svec *owned,
         svec_add(&st->created_ns, ns);
     }
     *createdp = true;
+    if (spared) {
+        engine_ns_adopt(e, ns, spare.fd, spare.rtnl);
+        return 0;
+    }
 
     /* A namespace is born with lo down, and local traffic (seed scenario
      * 1's replies among it) needs it up. */
@@ -1348,6 +1400,7 @@ create_link(struct engine *e, struct plan_link *pl, struct undo_log *log,
         return error;
     }
     int peer_fd = -1;
+    struct rtnl *peer_rtnl = NULL;
     if (!ns_equal(local->ns, peer->ns)) {
         struct ns_handle *ph = engine_ns(e, peer->ns, &error);
         if (!ph) {
@@ -1356,12 +1409,14 @@ create_link(struct engine *e, struct plan_link *pl, struct undo_log *log,
             return error;
         }
         peer_fd = ph->fd;
+        peer_rtnl = ph->rtnl;
     }
 
     struct rtnl_link_spec lspec, pspec;
     fill_link_spec(e, local->end, &lspec);
     fill_link_spec(e, peer->end, &pspec);
     pspec.netns_fd = peer_fd;
+    pspec.netns_rtnl = peer_rtnl;
     error = rtnl_veth_create(lh->rtnl, &lspec, &pspec);
     if (error) {
         *errp = xasprintf("cannot create veth '%s' in namespace '%s' (peer "
@@ -1684,6 +1739,20 @@ attach_ports(struct engine *e, const struct topology *eff,
     return 0;
 }
 
+/* Starts the commit of every open backend that can start one. */
+static void
+start_commit_backends(struct engine *e)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(e->backends); k++) {
+        struct vplug_backend *b = e->backends[k];
+        if (b && b->class->commit_start) {
+            char *ignored = NULL;
+            b->class->commit_start(b, &ignored);
+            free(ignored);
+        }
+    }
+}
+
 /* Commits every open backend. */
 static int
 commit_backends(struct engine *e, char **errp)
@@ -1922,6 +1991,8 @@ struct kernel_work {
     const struct svec *owned;   /* Namespaces the state says are ours. */
     struct plan_link *plinks;   /* Phase 2: links to create and set up. */
     size_t n_links;
+    bool addresses;             /* Phase 3 (on 'plinks'): addresses,
+                                 * routes, sysctls. */
     size_t start, step;
     const struct topology *old_eff;     /* What was applied, or NULL. */
     bool old_applying;          /* That apply did not finish. */
@@ -1933,7 +2004,9 @@ struct kernel_work {
     size_t err_idx;             /* Which item failed (first cause wins). */
 };
 
-/* Creates (if needed) and configures the link of 'pl'. */
+/* Creates the link of 'pl' if needed, or brings it in line (MTU, MAC, up,
+ * dropped addresses).  Its addresses come in a later pass
+ * (configure_link()), once the switch side has been sent its work. */
 static int
 apply_link(struct engine *e, struct plan_link *pl,
            const struct topology *old_eff, bool old_applying,
@@ -1960,20 +2033,37 @@ apply_link(struct engine *e, struct plan_link *pl,
         free(key);
         if (topo_link_unchanged(pl->link, old_link) && !old_applying) {
             /* Applied as it is and still there: nothing to do. */
+            pl->settled = true;
             return 0;
         }
     }
+    for (int j = 0; j < 2 && !error && pl->exists; j++) {
+        const struct plan_end *pe = &pl->ends[j];
+        struct ns_handle *h = engine_ns(e, pe->ns, &error);
+        if (h) {
+            error = reconcile_end(e, h, pe,
+                                  old_link ? &old_link->ends[j] : NULL, errp);
+        } else {
+            *errp = xasprintf("cannot open namespace '%s': %s",
+                              ns_label(pe->ns), ovs_strerror(error));
+        }
+    }
+    return error;
+}
+
+/* Adds the addresses and routes of the link of 'pl', and for a link within
+ * one namespace the sysctls it needs. */
+static int
+configure_link(struct engine *e, struct plan_link *pl, struct state *st,
+               struct undo_log *log, char **errp)
+{
+    int error = check_stop(errp);
+    if (error || pl->settled) {
+        return error;
+    }
     for (int j = 0; j < 2 && !error; j++) {
         const struct plan_end *pe = &pl->ends[j];
-        if (pl->exists) {
-            struct ns_handle *h = engine_ns(e, pe->ns, &error);
-            if (h) {
-                error = reconcile_end(e, h, pe,
-                                      old_link ? &old_link->ends[j] : NULL,
-                                      errp);
-            }
-        }
-        if (!error && !pe->end->sw) {
+        if (!pe->end->sw) {
             error = configure_end(e, pe, pl->exists, log, errp);
         }
     }
@@ -1999,6 +2089,9 @@ kernel_worker(void *w_)
                                             w->owned, &w->st, &w->log,
                                             &created, &w->err);
             }
+        } else if (w->addresses) {
+            w->error = configure_link(&w->e, &w->plinks[i], &w->st, &w->log,
+                                      &w->err);
         } else {
             w->error = apply_link(&w->e, &w->plinks[i], w->old_eff,
                                   w->old_applying, &w->st, &w->log,
@@ -2010,12 +2103,13 @@ kernel_worker(void *w_)
     return NULL;
 }
 
-/* Runs one phase of kernel work (namespaces if 'names', else links) on up
- * to as many threads as there are cores, then merges what the workers did
- * into 'st' and 'log'.  Small jobs run in the calling thread. */
+/* Runs one phase of kernel work (namespaces if 'names', else links, or
+ * their addresses if 'addresses') on up to as many threads as there are
+ * cores, then merges what the workers did into 'st' and 'log'.  Small jobs
+ * run in the calling thread. */
 static int
 run_kernel_work(struct engine *e, const struct svec *names,
-                struct plan_link *plinks, size_t n_links,
+                struct plan_link *plinks, size_t n_links, bool addresses,
                 const struct topology *old_eff, bool old_applying,
                 struct state *st, struct undo_log *log, size_t *n_createdp,
                 char **errp)
@@ -2034,6 +2128,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
         w->owned = &st->created_ns;
         w->plinks = plinks;
         w->n_links = n_links;
+        w->addresses = addresses;
         w->start = i;
         w->step = n_workers;
         w->old_eff = old_eff;
@@ -2041,6 +2136,8 @@ run_kernel_work(struct engine *e, const struct svec *names,
         state_init(&w->st);
     }
     if (n_workers == 1) {
+        /* In this thread: with the namespaces already open. */
+        engine_move_namespaces(&works[0].e, e);
         kernel_worker(&works[0]);
     } else {
         for (size_t i = 0; i < n_workers; i++) {
@@ -2088,6 +2185,8 @@ run_kernel_work(struct engine *e, const struct svec *names,
             free(w->err);
         }
         state_uninit(&w->st);
+        /* What a worker opened serves the steps that follow. */
+        engine_move_namespaces(e, &w->e);
         engine_uninit(&w->e);
     }
     free(works);
@@ -2223,8 +2322,8 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     if (!error) {
         struct svec names = SVEC_EMPTY_INITIALIZER;
         collect_namespaces(eff, &names);
-        error = run_kernel_work(&e, &names, NULL, 0, NULL, false, &st, &log,
-                                &n_created, errp);
+        error = run_kernel_work(&e, &names, NULL, 0, false, NULL, false, &st,
+                                &log, &n_created, errp);
         if (n_created) {
             report(&e, "created %zu namespace%s", n_created,
                    n_created == 1 ? "" : "s");
@@ -2233,14 +2332,27 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     VLOG_DBG("apply: namespaces after %lld ms", time_msec() - start);
     if (!error) {
-        error = run_kernel_work(&e, NULL, plinks, eff->n_links, old_eff,
-                                has_old && old.applying, &st, &log,
+        error = run_kernel_work(&e, NULL, plinks, eff->n_links, false,
+                                old_eff, has_old && old.applying, &st, &log,
                                 &n_created, errp);
     }
-    VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
+    VLOG_DBG("apply: links made after %lld ms", time_msec() - start);
     if (!error) {
         error = attach_ports(&e, eff, &log, errp);
     }
+    if (!error) {
+        /* The devices exist: the switch side works on its part (OVS:
+         * ovs-vswitchd adds the ports) while addresses are set. */
+        start_commit_backends(&e);
+        size_t n_ignored;
+        error = run_kernel_work(&e, NULL, plinks, eff->n_links, true,
+                                old_eff, has_old && old.applying, &st, &log,
+                                &n_ignored, errp);
+    }
+    for (size_t i = 0; i < eff->n_links && !error; i++) {
+        error = disable_tx_csum(&e, &plinks[i], &st, errp);
+    }
+    VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
     if (!error) {
         error = check_stop(errp);
     }
@@ -2249,9 +2361,6 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     VLOG_DBG("apply: switch side committed after %lld ms",
              time_msec() - start);
-    for (size_t i = 0; i < eff->n_links && !error; i++) {
-        error = disable_tx_csum(&e, &plinks[i], &st, errp);
-    }
     if (!error) {
         error = wait_links_up(&e, plinks, eff->n_links, errp);
     }

@@ -15,6 +15,7 @@
 
 struct topology;
 struct vswitch;
+struct netns_pool;
 
 struct engine_opts {
     const char *db_remote;      /* OVSDB remote given by the user, or NULL:
@@ -39,6 +40,9 @@ struct engine_opts {
      * and saves the connect and the full download per request).  Borrowed;
      * may be NULL. */
     struct vswitch *vswitch;
+    /* Spare namespaces that new ones are made from (a daemon fills it while
+     * idle); borrowed; may be NULL. */
+    struct netns_pool *netns_pool;
 };
 
 /* The default state directory. */

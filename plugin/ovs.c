@@ -65,6 +65,8 @@ struct ovs_backend {
     struct ovs_detach *detaches;
     size_t n_detaches;
     struct svec removes;        /* Bridge names. */
+    struct vswitch_txn *sent;   /* Sent by commit_start(), answer not yet
+                                 * taken by commit(). */
 };
 
 /* Whether the system datapath works, per process (see probe_system()). */
@@ -480,10 +482,28 @@ clear_queue(struct ovs_backend *ovs)
     svec_clear(&ovs->removes);
 }
 
+/* Takes the answer to a transaction that commit_start() sent, if any, so
+ * that the replica has what it made before anything else is decided. */
+static void
+drop_sent(struct ovs_backend *ovs)
+{
+    if (ovs->sent) {
+        long long int next_cfg;
+        char *error = NULL;
+        vswitch_txn_commit(ovs->sent, ovs->up.ctx->deadline, &next_cfg,
+                           &error);
+        free(error);
+        vswitch_txn_destroy(ovs->sent);
+        ovs->sent = NULL;
+    }
+}
+
 static void
 ovs_abort(struct vplug_backend *backend)
 {
-    clear_queue(ovs_backend_cast(backend));
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    drop_sent(ovs);
+    clear_queue(ovs);
 }
 
 static void
@@ -491,6 +511,7 @@ ovs_close(struct vplug_backend *backend)
 {
     if (backend) {
         struct ovs_backend *ovs = ovs_backend_cast(backend);
+        drop_sent(ovs);
         clear_queue(ovs);
         svec_destroy(&ovs->removes);
         if (!ovs->borrowed) {
@@ -990,6 +1011,31 @@ wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
     }
 }
 
+/* Sends the transaction of everything queued so far, so that ovs-vswitchd
+ * reconfigures while the engine finishes the kernel side; commit() then
+ * waits.  Errors surface in commit(), which builds the transaction again
+ * if this could not send it. */
+static int
+ovs_commit_start(struct vplug_backend *backend, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    struct vswitch_txn *txn;
+
+    *errp = NULL;
+    if (ovs->sent || backend->ctx->dry_run || !vswitch_is_ready(ovs->vs)
+        || (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
+            && !ovs->removes.n)) {
+        return 0;
+    }
+    char *ignored = NULL;
+    if (!build_txn(ovs, &txn, &ignored)) {
+        vswitch_txn_send(txn);
+        ovs->sent = txn;
+    }
+    free(ignored);
+    return 0;
+}
+
 static int
 ovs_commit(struct vplug_backend *backend, char **errp)
 {
@@ -1013,12 +1059,15 @@ ovs_commit(struct vplug_backend *backend, char **errp)
 
     error = ensure_ready(ovs, errp);
     for (int try = 1; !error; try++) {
-        struct vswitch_txn *txn;
+        struct vswitch_txn *txn = ovs->sent;
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
 
-        error = build_txn(ovs, &txn, errp);
-        if (error) {
-            break;
+        ovs->sent = NULL;
+        if (!txn) {
+            error = build_txn(ovs, &txn, errp);
+            if (error) {
+                break;
+            }
         }
         if (ctx->dry_run) {
             VLOG_INFO("dry run: would send %zu operations",
@@ -1165,6 +1214,7 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .detach = ovs_detach,
     .remove_switch = ovs_remove_switch,
     .abort = ovs_abort,
+    .commit_start = ovs_commit_start,
     .commit = ovs_commit,
     .list = ovs_list,
 };

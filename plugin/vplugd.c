@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "engine.h"
+#include "netns-pool.h"
 #include "netns.h"
 #include "ovsdb/vswitch.h"
 #include "poll-loop.h"
@@ -43,6 +44,10 @@ VLOG_DEFINE_THIS_MODULE(vplugd);
 /* Bound on a repair's waits: shorter than a request's, as the daemon does
  * nothing else meanwhile. */
 #define REPAIR_TIMEOUT_MS 10000
+/* Spare namespaces kept for plugs into new namespaces, and how long to wait
+ * after failing to make one. */
+#define SPARE_NAMESPACES 4
+#define SPARE_RETRY_MS 10000
 
 /* What the quick check compares, per kind of object. */
 enum drift_kind {
@@ -102,6 +107,10 @@ struct vplugd {
     unsigned int n_repaired;    /* Objects found missing by those. */
     unsigned int n_repair_failures;
     char *last_repair;          /* "TOPOLOGY: what was missing", or NULL. */
+
+    /* Spare namespaces, made while idle. */
+    struct netns_pool *pool;
+    long long int pool_retry_at;        /* After a failure to make one. */
 };
 
 static void parse_options(int argc, char *argv[], struct vplugd *);
@@ -110,6 +119,8 @@ static void heal_init(struct vplugd *);
 static void heal_run(struct vplugd *);
 static void heal_wait(struct vplugd *);
 static void heal_destroy(struct vplugd *);
+static void pool_run(struct vplugd *);
+static void pool_wait(struct vplugd *);
 
 int
 main(int argc, char *argv[])
@@ -145,6 +156,7 @@ main(int argc, char *argv[])
     }
     register_commands(&d);
     heal_init(&d);
+    d.pool = netns_pool_create(SPARE_NAMESPACES);
 
     daemonize_complete();
     VLOG_INFO("vplugd %s started, database %s, control socket %s",
@@ -156,8 +168,10 @@ main(int argc, char *argv[])
             break;
         }
         heal_run(&d);
+        pool_run(&d);
         unixctl_server_wait(server);
         heal_wait(&d);
+        pool_wait(&d);
         daemon_wait();
         poll_block();
     }
@@ -165,6 +179,7 @@ main(int argc, char *argv[])
 
     unixctl_server_destroy(server);
     heal_destroy(&d);
+    netns_pool_destroy(d.pool);
     if (ctl_path) {
         daemon_cancel_unlink_at_exit(ctl_path);
         free(ctl_path);
@@ -403,6 +418,7 @@ init_heal_opts(const struct vplugd *d, struct engine_opts *opts)
     opts->timeout_ms = REPAIR_TIMEOUT_MS;
     opts->state_dir = d->state_dir;
     opts->vswitch = d->vs;
+    opts->netns_pool = d->pool;
 }
 
 /* Brings the set of managed topologies up to date with the state
@@ -950,6 +966,31 @@ heal_wait(struct vplugd *d)
                                                 d->repair_at)));
 }
 
+/* Makes one spare namespace per pass while the pool is short, so that a
+ * request waits for at most one creation. */
+static void
+pool_run(struct vplugd *d)
+{
+    if (netns_pool_needs_fill(d->pool) && time_msec() >= d->pool_retry_at) {
+        int error = netns_pool_fill_one(d->pool);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+            VLOG_WARN_RL(&rl, "cannot make a spare network namespace (new "
+                         "namespaces are made on demand): %s",
+                         ovs_strerror(error));
+            d->pool_retry_at = time_msec() + SPARE_RETRY_MS;
+        }
+    }
+}
+
+static void
+pool_wait(struct vplugd *d)
+{
+    if (netns_pool_needs_fill(d->pool)) {
+        poll_timer_wait_until(d->pool_retry_at);
+    }
+}
+
 /* Commands. */
 
 static void
@@ -1088,6 +1129,8 @@ vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "uptime: %lld seconds\n",
                   (time_msec() - d->start_time) / 1000);
     ds_put_format(&s, "requests: %u\n", d->n_requests);
+    ds_put_format(&s, "spare namespaces: %zu of %d\n",
+                  netns_pool_count(d->pool), SPARE_NAMESPACES);
     ds_put_format(&s, "topologies: %zu (%zu VIF%s)\n", d->n_topos, n_vifs,
                   n_vifs == 1 ? "" : "s");
     size_t n_ovs = count_switches(d, "ovs");
@@ -1138,6 +1181,7 @@ init_engine_opts(const struct vplugd *d, struct ds *report,
     opts->report = collect_report;
     opts->report_aux = report;
     opts->vswitch = d->vs;
+    opts->netns_pool = d->pool;
 }
 
 /* Replies on 'conn' with 'out' on success, otherwise with 'out' followed
