@@ -44,9 +44,10 @@ VLOG_DEFINE_THIS_MODULE(vplugd);
 /* Bound on a repair's waits: shorter than a request's, as the daemon does
  * nothing else meanwhile. */
 #define REPAIR_TIMEOUT_MS 10000
-/* Spare namespaces kept for plugs into new namespaces, and how long to wait
- * after failing to make one. */
+/* Spare namespaces kept for plugs into new namespaces by default, at most,
+ * and how long to wait after failing to make one. */
 #define SPARE_NAMESPACES 4
+#define MAX_SPARE_NAMESPACES 64
 #define SPARE_RETRY_MS 10000
 
 /* What the quick check compares, per kind of object. */
@@ -110,6 +111,7 @@ struct vplugd {
 
     /* Spare namespaces, made while idle. */
     struct netns_pool *pool;
+    int n_spares;                       /* --spare-namespaces. */
     long long int pool_retry_at;        /* After a failure to make one. */
 };
 
@@ -125,7 +127,8 @@ static void pool_wait(struct vplugd *);
 int
 main(int argc, char *argv[])
 {
-    struct vplugd d = { .start_time = time_msec(), .nl_fd = -1 };
+    struct vplugd d = { .start_time = time_msec(), .nl_fd = -1,
+                        .n_spares = SPARE_NAMESPACES };
     struct unixctl_server *server;
     int error;
 
@@ -156,7 +159,7 @@ main(int argc, char *argv[])
     }
     register_commands(&d);
     heal_init(&d);
-    d.pool = netns_pool_create(SPARE_NAMESPACES);
+    d.pool = netns_pool_create(d.n_spares);
 
     daemonize_complete();
     VLOG_INFO("vplugd %s started, database %s, control socket %s",
@@ -201,9 +204,11 @@ usage(void)
            "  --sandbox[=DIR]         use (and start) the private OVS in DIR\n"
            "                          (default: %s)\n"
            "  --unixctl=PATH          control socket (default: "
-           "%s/%s.PID.ctl)\n",
+           "%s/%s.PID.ctl)\n"
+           "  --spare-namespaces=N    namespaces made ahead of need "
+           "(default: %d; 0: none)\n",
            get_program_name(), get_program_name(), SANDBOX_DEFAULT_DIR,
-           daemon_rundir(), get_program_name());
+           daemon_rundir(), get_program_name(), SPARE_NAMESPACES);
     daemon_usage();
     printf("\nOther options:\n"
            "  -v, --verbose[=SPEC]    log debug messages to the console, or "
@@ -230,12 +235,14 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         OPT_DB = UCHAR_MAX + 1,
         OPT_SANDBOX,
         OPT_UNIXCTL,
+        OPT_SPARE_NAMESPACES,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"sandbox", optional_argument, NULL, OPT_SANDBOX},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"spare-namespaces", required_argument, NULL, OPT_SPARE_NAMESPACES},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -263,6 +270,15 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         case OPT_UNIXCTL:
             free(d->unixctl_path);
             d->unixctl_path = xstrdup(optarg);
+            break;
+
+        case OPT_SPARE_NAMESPACES:
+            if (!str_to_int(optarg, 10, &d->n_spares) || d->n_spares < 0
+                || d->n_spares > MAX_SPARE_NAMESPACES) {
+                ovs_fatal_status(2, "--spare-namespaces=%s: not a number "
+                                 "from 0 to %d", optarg,
+                                 MAX_SPARE_NAMESPACES);
+            }
             break;
 
         case 'v':
@@ -1130,7 +1146,7 @@ vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   (time_msec() - d->start_time) / 1000);
     ds_put_format(&s, "requests: %u\n", d->n_requests);
     ds_put_format(&s, "spare namespaces: %zu of %d\n",
-                  netns_pool_count(d->pool), SPARE_NAMESPACES);
+                  netns_pool_count(d->pool), d->n_spares);
     ds_put_format(&s, "topologies: %zu (%zu VIF%s)\n", d->n_topos, n_vifs,
                   n_vifs == 1 ? "" : "s");
     size_t n_ovs = count_switches(d, "ovs");

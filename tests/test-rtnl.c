@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netns-pool.h"
 #include "netns.h"
 #include "rtnl.h"
 #include "util.h"
@@ -156,6 +157,45 @@ test_netns_del(int argc, char *argv[])
     return netns_add_or_del(argc, argv, false);
 }
 VPLUG_TEST("netns-del", "NAME", test_netns_del)
+
+/* "netns-pool NAME...": fills a pool with one spare namespace per NAME,
+ * then takes each in turn and names it NAME, printing the outcome and
+ * whether its lo is up, and finally whether the pool is empty. */
+static int
+test_netns_pool(int argc, char *argv[])
+{
+    CHECK(argc >= 2);
+    struct netns_pool *pool = netns_pool_create(argc - 1);
+    int status = 0;
+
+    while (netns_pool_needs_fill(pool)) {
+        int error = netns_pool_fill_one(pool);
+        if (error) {
+            status = fail("cannot make a spare namespace: %s",
+                          ovs_strerror(error));
+            goto out;
+        }
+    }
+    printf("%zu spare\n", netns_pool_count(pool));
+    for (int i = 1; i < argc; i++) {
+        struct netns_spare spare;
+        CHECK(netns_pool_take(pool, &spare));
+        int error = netns_add_fd(argv[i], spare.fd);
+        struct rtnl_link_info info;
+        bool up = !rtnl_link_get(spare.rtnl, "lo", &info) && info.admin_up;
+        rtnl_link_info_uninit(&info);
+        printf("%s: %s, lo %s\n", argv[i],
+               error ? ovs_strerror(error) : "named", up ? "up" : "down");
+        rtnl_close(spare.rtnl);
+        close(spare.fd);
+    }
+    struct netns_spare spare;
+    printf("%s\n", netns_pool_take(pool, &spare) ? "not empty" : "empty");
+out:
+    netns_pool_destroy(pool);
+    return status;
+}
+VPLUG_TEST("netns-pool", "NAME...", test_netns_pool)
 
 static int
 test_netns_list(int argc, char *argv[])
