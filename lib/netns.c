@@ -100,6 +100,20 @@ out:
     return error;
 }
 
+/* Bind-mounts namespace file 'source' onto 'path', the file of namespace
+ * 'name'.  Returns 0 or errno. */
+static int
+netns_bind(const char *name, const char *source, const char *path)
+{
+    if (mount(source, path, "none", MS_BIND, NULL)) {
+        int error = errno;
+        VLOG_DBG("%s: cannot bind-mount the namespace: %s",
+                 name, ovs_strerror(error));
+        return error;
+    }
+    return 0;
+}
+
 /* Names namespace 'fd', or a new one if 'fd' is negative, 'name'. */
 static int
 netns_add__(const char *name, int ns_fd)
@@ -125,41 +139,28 @@ netns_add__(const char *name, int ns_fd)
     if (ns_fd >= 0) {
         /* The descriptor's magic link resolves to the namespace itself. */
         char *source = xasprintf("/proc/self/fd/%d", ns_fd);
-        if (mount(source, path, "none", MS_BIND, NULL)) {
-            error = errno;
-            VLOG_DBG("%s: cannot bind-mount the namespace: %s",
-                     name, ovs_strerror(error));
-        }
+        error = netns_bind(name, source, path);
         free(source);
-        if (error) {
+    } else {
+        int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+        if (saved_fd < 0) {
+            error = errno;
             goto error;
         }
-        free(path);
-        return 0;
-    }
+        if (unshare(CLONE_NEWNET)) {
+            error = errno;
+            close(saved_fd);
+            VLOG_DBG("%s: cannot create network namespace: %s",
+                     name, ovs_strerror(error));
+            goto error;
+        }
 
-    int saved_fd = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
-    if (saved_fd < 0) {
-        error = errno;
-        goto error;
+        /* The thread is in the new namespace now: pin it by the bind
+         * mount, then go back whatever happened (netns_restore() aborts if
+         * it cannot). */
+        error = netns_bind(name, THREAD_NETNS, path);
+        netns_restore(saved_fd);
     }
-
-    if (unshare(CLONE_NEWNET)) {
-        error = errno;
-        close(saved_fd);
-        VLOG_DBG("%s: cannot create network namespace: %s",
-                 name, ovs_strerror(error));
-        goto error;
-    }
-
-    /* The thread is in the new namespace now: pin it by the bind mount, then
-     * go back whatever happened (netns_restore() aborts if it cannot). */
-    if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL)) {
-        error = errno;
-        VLOG_DBG("%s: cannot bind-mount the namespace: %s",
-                 name, ovs_strerror(error));
-    }
-    netns_restore(saved_fd);
     if (error) {
         goto error;
     }
