@@ -329,6 +329,28 @@ vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
     return ovsdb_client_wait_change(vs->client, seqno, deadline);
 }
 
+int
+vswitch_wait_cur_cfg(struct vswitch *vs, long long int next_cfg,
+                     long long int deadline, long long int *cur_cfgp)
+{
+    for (;;) {
+        unsigned int seqno = vswitch_get_seqno(vs);
+        struct vswitch_root root;
+
+        *cur_cfgp = 0;
+        if (!vswitch_get_root(vs, &root)) {
+            *cur_cfgp = root.cur_cfg;
+            vswitch_root_destroy(&root);
+        }
+        if (*cur_cfgp >= next_cfg) {
+            return 0;
+        }
+        if (vswitch_wait_change(vs, seqno, deadline)) {
+            return ETIMEDOUT;
+        }
+    }
+}
+
 /* Reading rows. */
 
 static const json_t *

@@ -114,6 +114,12 @@ unsigned int vswitch_get_seqno(const struct vswitch *);
 int vswitch_wait_change(struct vswitch *, unsigned int seqno,
                         long long int deadline);
 
+/* Waits until ovs-vswitchd has applied configuration 'next_cfg' (the
+ * root's cur_cfg reaches it) or 'deadline'.  Returns 0 or ETIMEDOUT, with
+ * the last cur_cfg seen in '*cur_cfgp'. */
+int vswitch_wait_cur_cfg(struct vswitch *, long long int next_cfg,
+                         long long int deadline, long long int *cur_cfgp);
+
 /* Reads the root row into '*root' (caller destroys).  Returns 0 or ENOENT
  * if the database has none. */
 int vswitch_get_root(const struct vswitch *, struct vswitch_root *root);

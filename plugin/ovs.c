@@ -127,27 +127,16 @@ static int
 wait_cur_cfg(struct ovs_backend *ovs, long long int next_cfg, char **errp)
 {
     const struct vplug_ctx *ctx = ovs->up.ctx;
+    long long int cur_cfg;
 
-    for (;;) {
-        unsigned int seqno = vswitch_get_seqno(ovs->vs);
-        struct vswitch_root root;
-        long long int cur_cfg = 0;
-
-        if (!vswitch_get_root(ovs->vs, &root)) {
-            cur_cfg = root.cur_cfg;
-            vswitch_root_destroy(&root);
-        }
-        if (cur_cfg >= next_cfg) {
-            return 0;
-        }
-        if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
-            *errp = xasprintf("ovs-vswitchd is not running (cur_cfg stays "
-                              "at %lld while next_cfg is %lld; gave up "
-                              "after --timeout=%g)", cur_cfg, next_cfg,
-                              timeout_sec(ctx));
-            return ETIMEDOUT;
-        }
+    if (vswitch_wait_cur_cfg(ovs->vs, next_cfg, ctx->deadline, &cur_cfg)) {
+        *errp = xasprintf("ovs-vswitchd is not running (cur_cfg stays at "
+                          "%lld while next_cfg is %lld; gave up after "
+                          "--timeout=%g)", cur_cfg, next_cfg,
+                          timeout_sec(ctx));
+        return ETIMEDOUT;
     }
+    return 0;
 }
 
 /* Commits 'txn' (destroying it) and waits for ovs-vswitchd to apply it. */

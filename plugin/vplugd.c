@@ -734,12 +734,20 @@ drop_stale_ports(struct vplugd *d, const struct managed *m)
         vswitch_port_free(port);
     }
     if (txn) {
-        long long int next_cfg;
+        /* ovs-vswitchd must have closed the old ports before the repair
+         * adds them again: a removal and an addition of the same name that
+         * it sees at once are no change to it. */
+        long long int deadline = time_msec() + REPAIR_TIMEOUT_MS;
+        long long int next_cfg, cur_cfg;
         char *why = NULL;
-        if (vswitch_txn_commit(txn, time_msec() + REPAIR_TIMEOUT_MS,
-                               &next_cfg, &why)) {
+        if (vswitch_txn_commit(txn, deadline, &next_cfg, &why)) {
             VLOG_WARN("%s: cannot remove ports whose devices are gone: %s",
                       m->name, why ? why : "unknown error");
+        } else if (vswitch_wait_cur_cfg(d->vs, next_cfg, deadline,
+                                        &cur_cfg)) {
+            VLOG_WARN("%s: ovs-vswitchd did not remove the ports whose "
+                      "devices are gone (cur_cfg stays at %lld while "
+                      "next_cfg is %lld)", m->name, cur_cfg, next_cfg);
         }
         free(why);
         vswitch_txn_destroy(txn);
