@@ -102,9 +102,9 @@ struct vplug_backend_class {
 
     /* Starts carrying out everything queued so far without waiting for it
      * (OVS: sends the transaction), so that the switch works while the
-     * engine finishes the kernel side; commit() then finishes.  Every
-     * device attached so far must exist.  May be NULL. */
-    int (*commit_start)(struct vplug_backend *, char **errp);
+     * engine finishes the kernel side; commit() then finishes and reports
+     * any error.  Every device attached so far must exist.  May be NULL. */
+    void (*commit_start)(struct vplug_backend *);
 
     /* Carries out everything queued, then waits until every attached port
      * is ready (OVS: ofport assigned and link up) or ctx->deadline. */

@@ -1746,9 +1746,7 @@ start_commit_backends(struct engine *e)
     for (size_t k = 0; k < ARRAY_SIZE(e->backends); k++) {
         struct vplug_backend *b = e->backends[k];
         if (b && b->class->commit_start) {
-            char *ignored = NULL;
-            b->class->commit_start(b, &ignored);
-            free(ignored);
+            b->class->commit_start(b);
         }
     }
 }

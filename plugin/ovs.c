@@ -1004,17 +1004,16 @@ wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
  * reconfigures while the engine finishes the kernel side; commit() then
  * waits.  Errors surface in commit(), which builds the transaction again
  * if this could not send it. */
-static int
-ovs_commit_start(struct vplug_backend *backend, char **errp)
+static void
+ovs_commit_start(struct vplug_backend *backend)
 {
     struct ovs_backend *ovs = ovs_backend_cast(backend);
     struct vswitch_txn *txn;
 
-    *errp = NULL;
     if (ovs->sent || backend->ctx->dry_run || !vswitch_is_ready(ovs->vs)
         || (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
             && !ovs->removes.n)) {
-        return 0;
+        return;
     }
     char *ignored = NULL;
     if (!build_txn(ovs, &txn, &ignored)) {
@@ -1022,7 +1021,6 @@ ovs_commit_start(struct vplug_backend *backend, char **errp)
         ovs->sent = txn;
     }
     free(ignored);
-    return 0;
 }
 
 static int
