@@ -620,11 +620,31 @@ check_range(struct topo_ctx *ctx, const char *base, const char *field,
     return true;
 }
 
+bool
+topology_is_reserved_key(const char *key)
+{
+    return !strncmp(key, TOPO_RESERVED_KEY_PREFIX,
+                    strlen(TOPO_RESERVED_KEY_PREFIX));
+}
+
 static bool
 check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
           size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (topology_is_reserved_key(kvs[i].key)) {
+            /* vplug's ownership tags: a file that could set them could
+             * claim or disown objects. */
+            struct ds field = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&field, "external_ids/");
+            json_pos_put_token(&field, kvs[i].key);
+            topo_error(ctx, base, ds_cstr(&field), true,
+                       "external_ids key '%s' is reserved: vplug itself "
+                       "writes the keys that begin with '%s'", kvs[i].key,
+                       TOPO_RESERVED_KEY_PREFIX);
+            ds_destroy(&field);
+            return false;
+        }
         for (size_t j = 0; j < i; j++) {
             if (!strcmp(kvs[i].key, kvs[j].key)) {
                 topo_error(ctx, base, "external_ids", false,

@@ -115,6 +115,13 @@ char *topology_generate_ifname(const char *name, size_t link_idx,
 char *topology_parse_cidr(const char *cidr, int *family, char **addrp,
                           int *plenp) WARN_UNUSED_RESULT;
 
+/* vplug's own external_ids keys ("vplug-topology", the ownership tag, and
+ * "vplug-probe") begin with this prefix; a topology may not set them. */
+#define TOPO_RESERVED_KEY_PREFIX "vplug-"
+
+/* Returns true if 'key' is reserved for vplug's own external_ids. */
+bool topology_is_reserved_key(const char *key);
+
 /* Memory management for ends built in memory. */
 void topo_end_init(struct topo_end *);
 void topo_end_uninit(struct topo_end *);

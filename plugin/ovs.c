@@ -16,8 +16,8 @@
 
 VLOG_DEFINE_THIS_MODULE(ovs);
 
-#define OWNER_KEY "vplug-topology"
-#define PROBE_KEY "vplug-probe"
+#define OWNER_KEY TOPO_RESERVED_KEY_PREFIX "topology"
+#define PROBE_KEY TOPO_RESERVED_KEY_PREFIX "probe"
 #define PROBE_BRIDGE "vplugprobe"
 
 /* How many times commit rebuilds and resends a transaction whose guards

@@ -95,6 +95,10 @@ vif_request_parse(int argc, const char *const argv[], struct vif_request *req)
             if (!parse_bool(value, &req->hybrid)) {
                 error = xasprintf("hybrid '%s' is not true or false", value);
             }
+        } else if (topology_is_reserved_key(key)) {
+            error = xasprintf("key '%s' is reserved: vplug itself writes the "
+                              "external_ids keys that begin with '%s'", key,
+                              TOPO_RESERVED_KEY_PREFIX);
         } else {
             error = xasprintf("unknown key '%s' (expected mac, mtu, vlan, "
                               "addr, iface-id, vm-uuid, attached-mac or "

@@ -28,7 +28,8 @@ TESTSUITE_AT = \
 	tests/cli.at \
 	tests/ovs.at \
 	tests/vplugd.at \
-	tests/scale.at
+	tests/scale.at \
+	tests/hostile.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/data
