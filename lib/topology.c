@@ -439,12 +439,78 @@ parse_cidr__(const char *cidr, int *familyp, uint8_t addr[16], int *plenp)
     if (len >= 1 && len <= 3 && !p[len]) {
         plen = atoi(p);
     }
+    if (len > 1 && p[0] == '0' && !p[len]) {
+        /* "/024" would read as 24 here and as octal 20 elsewhere. */
+        return xasprintf("prefix length in '%s' has a leading zero", cidr);
+    }
     if (plen < 0 || plen > max) {
         return xasprintf("prefix length in '%s' is not between 0 and %d",
                          cidr, max);
     }
     *familyp = family;
     *plenp = plen;
+    return NULL;
+}
+
+/* Returns true if the first 'plen' bits of 'a' and 'b' are equal. */
+static bool
+prefix_equal(const uint8_t a[16], const uint8_t b[16], int plen)
+{
+    int bytes = plen / 8, bits = plen % 8;
+    if (memcmp(a, b, bytes)) {
+        return false;
+    }
+    uint8_t mask = 0xff << (8 - bits);
+    return !bits || !((a[bytes] ^ b[bytes]) & mask);
+}
+
+/* Returns NULL if 'cidr' (already parsed into 'family', 'addr', 'plen')
+ * can be an interface's address, otherwise a message saying why not: the
+ * kernel refuses some of these only after other work was done, and takes
+ * others though no host can use them. */
+static char *
+check_host_address(const char *cidr, int family, const uint8_t addr[16],
+                   int plen)
+{
+    static const uint8_t zero[16];
+
+    if (family == AF_INET) {
+        uint32_t a = ((uint32_t) addr[0] << 24 | addr[1] << 16
+                      | addr[2] << 8 | addr[3]);
+        if (!a) {
+            return xasprintf("address '%s' is the unspecified address, not "
+                             "a host's", cidr);
+        } else if (a >> 24 == 127) {
+            return xasprintf("address '%s' is a loopback address", cidr);
+        } else if (a >> 28 == 0xe) {
+            return xasprintf("address '%s' is a multicast address", cidr);
+        } else if (a == UINT32_MAX) {
+            return xasprintf("address '%s' is the limited broadcast "
+                             "address", cidr);
+        } else if (plen < 31) {
+            uint32_t host_mask = plen ? UINT32_MAX >> plen : UINT32_MAX;
+            uint32_t net = a & ~host_mask;
+            char buf[INET_ADDRSTRLEN];
+            uint32_t n = htonl(net);
+            inet_ntop(AF_INET, &n, buf, sizeof buf);
+            if (a == net) {
+                return xasprintf("address '%s' is the network address of "
+                                 "subnet %s/%d", cidr, buf, plen);
+            } else if ((a & host_mask) == host_mask) {
+                return xasprintf("address '%s' is the broadcast address of "
+                                 "subnet %s/%d", cidr, buf, plen);
+            }
+        }
+    } else {
+        if (!memcmp(addr, zero, 16)) {
+            return xasprintf("address '%s' is the unspecified address, not "
+                             "a host's", cidr);
+        } else if (!memcmp(addr, zero, 15) && addr[15] == 1) {
+            return xasprintf("address '%s' is a loopback address", cidr);
+        } else if (addr[0] == 0xff) {
+            return xasprintf("address '%s' is a multicast address", cidr);
+        }
+    }
     return NULL;
 }
 
@@ -475,57 +541,157 @@ topology_parse_cidr(const char *cidr, int *familyp, char **addrp,
 
 /* Names. */
 
-/* The kernel's rules for interface names (as rtnl_ifname_is_valid()). */
+/* Appends 'name' to 'ds' in quotes, with control characters escaped, so
+ * that a message about a name with a newline stays on one line. */
+static void
+put_quoted_name(struct ds *ds, const char *name)
+{
+    ds_put_char(ds, '\'');
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (*p == '\n') {
+            ds_put_cstr(ds, "\\n");
+        } else if (*p == '\r') {
+            ds_put_cstr(ds, "\\r");
+        } else if (*p == '\t') {
+            ds_put_cstr(ds, "\\t");
+        } else if (*p < 0x20 || *p == 0x7f) {
+            ds_put_format(ds, "\\x%02x", *p);
+        } else {
+            ds_put_char(ds, *p);
+        }
+    }
+    ds_put_char(ds, '\'');
+}
+
+/* The kernel's rules for interface names (as rtnl_ifname_is_valid()), and
+ * names that mean something else to it or to OVS. */
+static char *
+check_ifname__(const char *name)
+{
+    size_t len = strlen(name);
+    if (!len) {
+        return xstrdup("interface name is empty");
+    } else if (len > 15) {
+        return xasprintf("interface name '%s' is longer than 15 bytes", name);
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        return xasprintf("interface name '%s' is not allowed", name);
+    } else if (!strcmp(name, "lo")) {
+        return xstrdup("interface name 'lo' is not allowed: it is the "
+                       "loopback interface of every namespace");
+    } else if (!strcmp(name, "all") || !strcmp(name, "default")) {
+        return xasprintf("interface name '%s' is not allowed: the kernel "
+                         "uses it for the settings in "
+                         "/proc/sys/net/ipv4/conf/%s", name, name);
+    }
+    for (const char *p = name; *p; p++) {
+        if (strchr("/:%\\", *p)) {
+            /* '%' makes the kernel pick a name ("eth%d"); '\' is an
+             * escape to OVS's and the shell's parsers. */
+            return xasprintf("interface name '%s' contains '%c'", name, *p);
+        } else if (strchr(" \t\n\v\f\r", *p)) {
+            return xasprintf("interface name '%s' contains whitespace",
+                             name);
+        }
+    }
+    return NULL;
+}
+
+static char *
+check_ns_name__(const char *name)
+{
+    size_t len = strlen(name);
+    if (!len) {
+        return xstrdup("namespace name is empty");
+    } else if (len > 255) {
+        return xasprintf("namespace name '%.20s...' is longer than 255 bytes",
+                         name);
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        return xasprintf("namespace name '%s' is not allowed", name);
+    } else if (strchr(name, '/')) {
+        return xasprintf("namespace name '%s' contains '/'", name);
+    }
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            /* A newline would split "ip netns list" output. */
+            struct ds ds = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&ds, "namespace name ");
+            put_quoted_name(&ds, name);
+            ds_put_cstr(&ds, " contains a control character");
+            return ds_steal_cstr(&ds);
+        }
+    }
+    return NULL;
+}
+
+static char *
+check_topology_name__(const char *name)
+{
+    size_t len = strlen(name);
+    if (!len) {
+        return xstrdup("topology name is empty");
+    } else if (len > 64) {
+        return xasprintf("topology name '%s' is longer than 64 bytes", name);
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        /* The state file is STATE_DIR/NAME.json, the lock
+         * STATE_DIR/.NAME.lock. */
+        return xasprintf("topology name '%s' is not allowed", name);
+    }
+    for (const char *p = name; *p; p++) {
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_.-", *p)) {
+            struct ds ds = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&ds, "topology name ");
+            put_quoted_name(&ds, name);
+            if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                ds_put_cstr(&ds, " contains a control character");
+            } else {
+                ds_put_format(&ds, " contains '%c'", *p);
+            }
+            ds_put_cstr(&ds, " (allowed: letters, digits, '_', '.', '-')");
+            return ds_steal_cstr(&ds);
+        }
+    }
+    return NULL;
+}
+
+char *
+topology_check_name(enum topo_name_kind kind, const char *name)
+{
+    if (!name) {
+        return xstrdup(kind == TOPO_NAME_TOPOLOGY ? "topology name is missing"
+                       : kind == TOPO_NAME_NS ? "namespace name is missing"
+                       : "interface name is missing");
+    }
+    return (kind == TOPO_NAME_TOPOLOGY ? check_topology_name__(name)
+            : kind == TOPO_NAME_NS ? check_ns_name__(name)
+            : check_ifname__(name));
+}
+
+/* Records the problem with 'name', if any, at 'base'/'field'. */
+static bool
+check_name(struct topo_ctx *ctx, const char *base, const char *field,
+           bool key, enum topo_name_kind kind, const char *name)
+{
+    char *error = topology_check_name(kind, name);
+    if (error) {
+        topo_error(ctx, base, field, key, "%s", error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
 static bool
 check_ifname(struct topo_ctx *ctx, const char *base, const char *field,
              bool key, const char *name)
 {
-    size_t len = strlen(name);
-    if (!len) {
-        topo_error(ctx, base, field, key, "interface name is empty");
-    } else if (len > 15) {
-        topo_error(ctx, base, field, key,
-                   "interface name '%s' is longer than 15 bytes", name);
-    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
-        topo_error(ctx, base, field, key,
-                   "interface name '%s' is not allowed", name);
-    } else {
-        for (const char *p = name; *p; p++) {
-            if (*p == '/' || *p == ':') {
-                topo_error(ctx, base, field, key,
-                           "interface name '%s' contains '%c'", name, *p);
-                return false;
-            } else if (strchr(" \t\n\v\f\r", *p)) {
-                topo_error(ctx, base, field, key,
-                           "interface name '%s' contains whitespace", name);
-                return false;
-            }
-        }
-        return true;
-    }
-    return false;
+    return check_name(ctx, base, field, key, TOPO_NAME_IFNAME, name);
 }
 
 static bool
 check_ns_name(struct topo_ctx *ctx, const char *base, const char *name)
 {
-    size_t len = strlen(name);
-    if (!len) {
-        topo_error(ctx, base, "ns", false, "namespace name is empty");
-    } else if (len > 255) {
-        topo_error(ctx, base, "ns", false,
-                   "namespace name '%.20s...' is longer than 255 bytes",
-                   name);
-    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
-        topo_error(ctx, base, "ns", false,
-                   "namespace name '%s' is not allowed", name);
-    } else if (strchr(name, '/')) {
-        topo_error(ctx, base, "ns", false,
-                   "namespace name '%s' contains '/'", name);
-    } else {
-        return true;
-    }
-    return false;
+    return check_name(ctx, base, "ns", false, TOPO_NAME_NS, name);
 }
 
 static bool
@@ -535,25 +701,7 @@ check_topology_name(struct topo_ctx *ctx, const char *name)
         topo_error(ctx, "", NULL, false, "topology has no 'name'");
         return false;
     }
-    size_t len = strlen(name);
-    if (!len) {
-        topo_error(ctx, "/name", NULL, false, "topology name is empty");
-        return false;
-    } else if (len > 64) {
-        topo_error(ctx, "/name", NULL, false,
-                   "topology name '%s' is longer than 64 bytes", name);
-        return false;
-    }
-    for (const char *p = name; *p; p++) {
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                    "0123456789_.-", *p)) {
-            topo_error(ctx, "/name", NULL, false,
-                       "topology name '%s' contains '%c' (allowed: letters, "
-                       "digits, '_', '.', '-')", name, *p);
-            return false;
-        }
-    }
-    return true;
+    return check_name(ctx, "/name", NULL, false, TOPO_NAME_TOPOLOGY, name);
 }
 
 static int
@@ -859,25 +1007,33 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
         return false;
     }
     uint8_t (*addrs)[17] = xcalloc(end->addrs.n + 1, sizeof *addrs);
+    int *plens = xcalloc(end->addrs.n + 1, sizeof *plens);
     for (size_t i = 0; i < end->addrs.n; i++) {
         char field[32];
         int family, plen;
         snprintf(field, sizeof field, "addrs/%zu", i);
         char *error = parse_cidr__(end->addrs.names[i], &family, addrs[i],
                                    &plen);
+        if (!error) {
+            error = check_host_address(end->addrs.names[i], family, addrs[i],
+                                       plen);
+        }
         if (error) {
             topo_error(ctx, base, field, false, "%s", error);
             free(error);
             free(addrs);
+            free(plens);
             return false;
         }
         addrs[i][16] = family == AF_INET ? 4 : 6;
+        plens[i] = plen;
         for (size_t j = 0; j < i; j++) {
             if (!memcmp(addrs[i], addrs[j], 17)) {
                 topo_error(ctx, base, field, false,
                            "address '%s' is listed twice (as '%s')",
                            end->addrs.names[i], end->addrs.names[j]);
                 free(addrs);
+                free(plens);
                 return false;
             }
         }
@@ -885,22 +1041,26 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
 
     if (end->mac && !check_mac(ctx, base, end->mac)) {
         free(addrs);
+        free(plens);
         return false;
     }
     if (end->mtu && !check_range(ctx, base, "mtu", "mtu", end->mtu,
                                  68, 65535)) {
         free(addrs);
+        free(plens);
         return false;
     }
     if (end->vlan != -1) {
-        if (!check_range(ctx, base, "vlan", "vlan", end->vlan, 1, 4095)) {
+        if (!check_range(ctx, base, "vlan", "vlan", end->vlan, 1, 4094)) {
             free(addrs);
+            free(plens);
             return false;
         } else if (!sw) {
             topo_error(ctx, base, "vlan", false,
                        "vlan applies only to ports of ovs switches, and "
                        "'%s' is a namespace end", end->ifname);
             free(addrs);
+            free(plens);
             return false;
         } else if (sw->kind != TOPO_SW_OVS) {
             topo_error(ctx, base, "vlan", false,
@@ -908,6 +1068,7 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
                        "'%s' is a %s", sw->name,
                        topo_switch_kind_name(sw->kind));
             free(addrs);
+            free(plens);
             return false;
         }
     }
@@ -916,10 +1077,12 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
                    "external_ids applies only to switch ports, and '%s' is "
                    "a namespace end", end->ifname);
         free(addrs);
+        free(plens);
         return false;
     }
     if (!check_kvs(ctx, base, end->external_ids, end->n_external_ids)) {
         free(addrs);
+        free(plens);
         return false;
     }
 
@@ -928,11 +1091,13 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
                    "port '%s' of switch '%s' cannot have routes "
                    "(routes go on namespace ends)", end->ifname, sw->name);
         free(addrs);
+        free(plens);
         return false;
     }
     for (size_t i = 0; i < end->n_routes; i++) {
         if (!check_route(ctx, base, i, &end->routes[i])) {
             free(addrs);
+            free(plens);
             return false;
         }
     }
@@ -950,21 +1115,38 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
                        "gateway '%s' is not a valid IPv4 or IPv6 address",
                        end->gateway);
         } else {
+            uint8_t gw[16];
+            bool same_family = false;
+            parse_address(end->gateway, &family, gw);
             for (size_t i = 0; i < end->addrs.n; i++) {
-                found |= addrs[i][16] == (family == AF_INET ? 4 : 6);
+                if (addrs[i][16] == (family == AF_INET ? 4 : 6)) {
+                    same_family = true;
+                    found |= prefix_equal(addrs[i], gw, plens[i]);
+                }
             }
-            if (!found) {
+            if (family == AF_INET6 && gw[0] == 0xfe
+                && (gw[1] & 0xc0) == 0x80) {
+                /* An IPv6 link-local gateway is on every link. */
+                found = same_family = true;
+            }
+            if (!same_family) {
                 topo_error(ctx, base, "gateway", false,
                            "gateway '%s' is not in the family of any "
                            "address of '%s'", end->gateway, end->ifname);
+            } else if (!found) {
+                topo_error(ctx, base, "gateway", false,
+                           "gateway '%s' is on none of the subnets of the "
+                           "addresses of '%s'", end->gateway, end->ifname);
             }
         }
         if (!found) {
             free(addrs);
+            free(plens);
             return false;
         }
     }
     free(addrs);
+    free(plens);
     return true;
 }
 
@@ -1370,7 +1552,7 @@ parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
         || !get_string(ctx, base, j, "ifname", false, &end->ifname)
         || !get_string(ctx, base, j, "mac", false, &end->mac)
         || !get_int(ctx, base, j, "mtu", 68, 65535, &end->mtu)
-        || !get_int(ctx, base, j, "vlan", 1, 4095, &end->vlan)
+        || !get_int(ctx, base, j, "vlan", 1, 4094, &end->vlan)
         || !get_kvs(ctx, base, j, &end->external_ids, &end->n_external_ids)
         || !get_string(ctx, base, j, "gateway", false, &end->gateway)) {
         return false;

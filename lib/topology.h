@@ -32,7 +32,7 @@ struct topo_end {
     struct svec addrs;          /* CIDRs, IPv4 and IPv6, as written. */
     char *mac;                  /* Lowercase "aa:bb:cc:dd:ee:ff" or NULL. */
     int mtu;                    /* 0: default. */
-    int vlan;                   /* OVS access tag 1..4095, or -1. */
+    int vlan;                   /* OVS access tag 1..4094, or -1. */
     struct topo_kv *external_ids;       /* OVS Interface external_ids. */
     size_t n_external_ids;
     struct topo_route *routes;
@@ -114,6 +114,25 @@ char *topology_generate_ifname(const char *name, size_t link_idx,
  * message naming 'cidr'. */
 char *topology_parse_cidr(const char *cidr, int *family, char **addrp,
                           int *plenp) WARN_UNUSED_RESULT;
+
+/* The names a topology holds, which the CLI and vplugd's commands take
+ * too.  Several become paths (STATE_DIR/TOPOLOGY.json, /run/netns/NS,
+ * /proc/sys/net/.../IFNAME/...). */
+enum topo_name_kind {
+    TOPO_NAME_TOPOLOGY,         /* [A-Za-z0-9_.-], 1..64 bytes, not "." or
+                                 * "..". */
+    TOPO_NAME_NS,               /* 1..255 bytes, no '/' and no control
+                                 * character, not "." or "..". */
+    TOPO_NAME_IFNAME,           /* An interface or a switch: the kernel's
+                                 * rules, and not "lo", "all", "default" nor
+                                 * with '%' or '\'. */
+};
+
+/* Returns NULL if 'name' is a valid name of 'kind', otherwise a message
+ * naming it and the cause (caller frees).  The parser and every command
+ * that takes a name from a user check names with this one function. */
+char *topology_check_name(enum topo_name_kind, const char *name)
+    WARN_UNUSED_RESULT;
 
 /* vplug's own external_ids keys ("vplug-topology", the ownership tag, and
  * "vplug-probe") begin with this prefix; a topology may not set them. */

@@ -72,9 +72,9 @@ vif_request_parse(int argc, const char *const argv[], struct vif_request *req)
                                   "65535", value);
             }
         } else if (!strcmp(key, "vlan")) {
-            if (!str_to_int(value, 10, &req->vlan) || req->vlan < 0
-                || req->vlan > 4095) {
-                error = xasprintf("vlan '%s' is not a number from 0 to 4095",
+            if (!str_to_int(value, 10, &req->vlan) || req->vlan < 1
+                || req->vlan > 4094) {
+                error = xasprintf("vlan '%s' is not a number from 1 to 4094",
                                   value);
             }
         } else if (!strcmp(key, "addr")) {
