@@ -1,6 +1,7 @@
 # The engine, the switch backends, the OVS sandbox and the daemon.
 lib_libvplug_la_SOURCES += \
 	plugin/backend.c plugin/backend.h \
+	plugin/commands.c plugin/commands.h \
 	plugin/engine.c plugin/engine.h \
 	plugin/direct.c \
 	plugin/bridge.c \

@@ -53,6 +53,16 @@ vif_request_parse(int argc, const char *const argv[], struct vif_request *req)
     req->ifname = xstrdup(argv[1]);
     req->sw = xstrdup(argv[2]);
 
+    static const enum topo_name_kind kinds[3] = {
+        TOPO_NAME_NS, TOPO_NAME_IFNAME, TOPO_NAME_IFNAME
+    };
+    for (int i = 0; i < 3; i++) {
+        char *error = topology_check_name(kinds[i], argv[i]);
+        if (error) {
+            return error;
+        }
+    }
+
     for (int i = 3; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (!eq || eq == argv[i]) {

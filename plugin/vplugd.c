@@ -17,6 +17,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "commands.h"
 #include "daemon.h"
 #include "engine.h"
 #include "netns-pool.h"
@@ -1222,6 +1223,22 @@ reply_engine(struct unixctl_conn *conn, int error, struct ds *out, char *why)
     free(why);
 }
 
+/* Replies with an error and returns false if the arguments of the
+ * request for 'command' name nothing valid: no name from a peer becomes a
+ * path unchecked. */
+static bool
+check_args(struct unixctl_conn *conn, const char *command, int argc,
+           const char *argv[])
+{
+    char *error = commands_check_args(command, argc - 1, argv + 1);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
 static void
 vplugd_apply(struct unixctl_conn *conn, int argc OVS_UNUSED,
              const char *argv[], void *d_)
@@ -1250,7 +1267,7 @@ vplugd_apply(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 static void
-vplugd_destroy(struct unixctl_conn *conn, int argc OVS_UNUSED,
+vplugd_destroy(struct unixctl_conn *conn, int argc,
                const char *argv[], void *d_)
 {
     struct vplugd *d = d_;
@@ -1259,6 +1276,9 @@ vplugd_destroy(struct unixctl_conn *conn, int argc OVS_UNUSED,
     char *why = NULL;
 
     d->n_requests++;
+    if (!check_args(conn, "vplug/destroy", argc, argv)) {
+        return;
+    }
     init_engine_opts(d, &out, &opts);
     int error = engine_destroy(argv[1], NULL, &opts, &why);
     if (!error) {
@@ -1278,6 +1298,9 @@ vplugd_show(struct unixctl_conn *conn, int argc, const char *argv[],
     char *why = NULL;
 
     d->n_requests++;
+    if (!check_args(conn, "vplug/show", argc, argv)) {
+        return;
+    }
     init_engine_opts(d, &out, &opts);
     int error = engine_show(argc > 1 ? argv[1] : NULL, false, &opts, &out,
                             &why);
@@ -1286,7 +1309,7 @@ vplugd_show(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-vplugd_verify(struct unixctl_conn *conn, int argc OVS_UNUSED,
+vplugd_verify(struct unixctl_conn *conn, int argc,
               const char *argv[], void *d_)
 {
     struct vplugd *d = d_;
@@ -1296,6 +1319,9 @@ vplugd_verify(struct unixctl_conn *conn, int argc OVS_UNUSED,
     int n_failed = 0;
 
     d->n_requests++;
+    if (!check_args(conn, "vplug/verify", argc, argv)) {
+        return;
+    }
     init_engine_opts(d, &out, &opts);
     int error = engine_verify(argv[1], false, false, &opts, &out, &n_failed,
                               &why);
@@ -1343,7 +1369,7 @@ vplugd_plug(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-vplugd_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
+vplugd_unplug(struct unixctl_conn *conn, int argc,
               const char *argv[], void *d_)
 {
     struct vplugd *d = d_;
@@ -1352,6 +1378,9 @@ vplugd_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
     char *why = NULL;
 
     d->n_requests++;
+    if (!check_args(conn, "vplug/unplug", argc, argv)) {
+        return;
+    }
     init_engine_opts(d, &out, &opts);
     int error = vif_unplug(argv[1], argv[2], &opts, &why);
     if (!error) {

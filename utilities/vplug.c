@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "engine.h"
 #include "sandbox.h"
 #include "topo-gen.h"
@@ -164,6 +165,19 @@ parse_topology_or_exit(const char *file_name)
     return topo;
 }
 
+/* Exits with status 2 and the reason if 'argv' ('argc' arguments) of
+ * 'command' name anything invalid, before any of it becomes a path. */
+static void
+check_args_or_exit(const char *command, int argc, const char *const argv[])
+{
+    char *err = commands_check_args(command, argc, argv);
+    if (err) {
+        fprintf(stderr, "%s: %s\n", get_program_name(), err);
+        free(err);
+        exit(EXIT_USAGE);
+    }
+}
+
 /* True if 'arg' names a topology file ("-" for standard input) rather
  * than an applied topology. */
 static bool
@@ -220,6 +234,8 @@ cmd_destroy(int argc, char *argv[])
     if (is_file_arg(argv[1])) {
         topo = parse_topology_or_exit(argv[1]);
         name = topo->name;
+    } else {
+        check_args_or_exit("destroy", 1, (const char *const *) &argv[1]);
     }
 
     struct engine_opts eo;
@@ -236,6 +252,7 @@ cmd_show(int argc, char *argv[])
     if (argc > 2) {
         usage_error("show takes at most one topology name");
     }
+    check_args_or_exit("show", argc - 1, (const char *const *) argv + 1);
 
     struct engine_opts eo;
     struct ds out = DS_EMPTY_INITIALIZER;
@@ -272,6 +289,8 @@ cmd_verify(int argc, char *argv[])
         free(name);
         name = xstrdup(topo->name);
         topology_destroy(topo);
+    } else {
+        check_args_or_exit("verify", 1, &arg);
     }
 
     struct engine_opts eo;
@@ -318,6 +337,14 @@ parse_endpoint(const char *s, struct topo_end *end)
     }
     end->ns = strcmp(copy, "-") ? xstrdup(copy) : NULL;
     free(copy);
+
+    char *err = (end->ns ? topology_check_name(TOPO_NAME_NS, end->ns) : NULL);
+    if (!err && end->ifname) {
+        err = topology_check_name(TOPO_NAME_IFNAME, end->ifname);
+    }
+    if (err) {
+        usage_error("endpoint '%s': %s", s, err);
+    }
 }
 
 /* A stable name for a "link" topology made without --name. */
@@ -574,6 +601,7 @@ cmd_unplug(int argc, char *argv[])
     if (argc != 3) {
         usage_error("unplug takes NAMESPACE IFNAME");
     }
+    check_args_or_exit("unplug", 2, (const char *const *) argv + 1);
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
