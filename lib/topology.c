@@ -539,7 +539,96 @@ topology_parse_cidr(const char *cidr, int *familyp, char **addrp,
     return NULL;
 }
 
+/* Endpoints. */
+
+char *
+topology_parse_endpoint(const char *s, struct topo_end *end)
+{
+    char *copy = xstrdup(s);
+    char *error = NULL;
+
+    char *addr = strchr(copy, '=');
+    if (addr) {
+        *addr++ = '\0';
+        char *e = topology_parse_cidr(addr, NULL, NULL, NULL);
+        if (e) {
+            error = xasprintf("endpoint '%s': %s", s, e);
+            free(e);
+            goto out;
+        }
+        svec_add(&end->addrs, addr);
+    }
+    char *ifname = strchr(copy, '/');
+    if (ifname) {
+        *ifname++ = '\0';
+        if (!*ifname) {
+            error = xasprintf("endpoint '%s' has an empty interface name", s);
+            goto out;
+        }
+        free(end->ifname);
+        end->ifname = xstrdup(ifname);
+    }
+    if (!*copy) {
+        error = xasprintf("endpoint '%s' names no namespace (use - for the "
+                          "current one)", s);
+        goto out;
+    }
+    free(end->ns);
+    end->ns = strcmp(copy, "-") ? xstrdup(copy) : NULL;
+
+    char *e = end->ns ? topology_check_name(TOPO_NAME_NS, end->ns) : NULL;
+    if (!e && end->ifname) {
+        e = topology_check_name(TOPO_NAME_IFNAME, end->ifname);
+    }
+    if (e) {
+        error = xasprintf("endpoint '%s': %s", s, e);
+        free(e);
+    }
+
+out:
+    free(copy);
+    return error;
+}
+
 /* Names. */
+
+/* Returns true if 's' is valid UTF-8 (as the file's text must be, and so
+ * everything written back into JSON: a name from the command line need not
+ * be). */
+static bool
+is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        int n;
+        unsigned int c;
+        if (*p < 0x80) {
+            p++;
+            continue;
+        } else if ((*p & 0xe0) == 0xc0) {
+            n = 1, c = *p & 0x1f;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 2, c = *p & 0x0f;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 3, c = *p & 0x07;
+        } else {
+            return false;
+        }
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return false;
+            }
+            c = (c << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800)
+            || (n == 3 && c < 0x10000) || c > 0x10ffff
+            || (c >= 0xd800 && c <= 0xdfff)) {
+            return false;
+        }
+        p += n + 1;
+    }
+    return true;
+}
 
 /* Appends 'name' to 'ds' in quotes, with control characters escaped, so
  * that a message about a name with a newline stays on one line. */
@@ -657,10 +746,13 @@ check_topology_name__(const char *name)
 char *
 topology_check_name(enum topo_name_kind kind, const char *name)
 {
+    const char *what = (kind == TOPO_NAME_TOPOLOGY ? "topology name"
+                        : kind == TOPO_NAME_NS ? "namespace name"
+                        : "interface name");
     if (!name) {
-        return xstrdup(kind == TOPO_NAME_TOPOLOGY ? "topology name is missing"
-                       : kind == TOPO_NAME_NS ? "namespace name is missing"
-                       : "interface name is missing");
+        return xasprintf("%s is missing", what);
+    } else if (!is_utf8(name)) {
+        return xasprintf("%s is not valid UTF-8", what);
     }
     return (kind == TOPO_NAME_TOPOLOGY ? check_topology_name__(name)
             : kind == TOPO_NAME_NS ? check_ns_name__(name)
@@ -780,6 +872,11 @@ check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
           size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!is_utf8(kvs[i].key) || !is_utf8(kvs[i].value)) {
+            topo_error(ctx, base, "external_ids", false,
+                       "external_ids %zu is not valid UTF-8", i);
+            return false;
+        }
         if (topology_is_reserved_key(kvs[i].key)) {
             /* vplug's ownership tags: a file that could set them could
              * claim or disown objects. */
@@ -843,6 +940,11 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
             topo_error(ctx, base, "fail_mode", false,
                        "unknown fail_mode '%s' (expected 'standalone' or "
                        "'secure')", sw->fail_mode);
+            goto out;
+        }
+        if (sw->port_type && !is_utf8(sw->port_type)) {
+            topo_error(ctx, base, "port_type", false,
+                       "port_type is not valid UTF-8");
             goto out;
         }
         if (sw->port_type && !sw->port_type[0]) {

@@ -134,6 +134,13 @@ enum topo_name_kind {
 char *topology_check_name(enum topo_name_kind, const char *name)
     WARN_UNUSED_RESULT;
 
+/* Parses a "vplug link" endpoint "NS[/IFNAME][=ADDR/PLEN]" (NS "-": the
+ * current namespace) into 'end' (initialized by the caller): its namespace,
+ * interface name and address, each checked.  Returns NULL or a message
+ * naming the endpoint (caller frees). */
+char *topology_parse_endpoint(const char *, struct topo_end *)
+    WARN_UNUSED_RESULT;
+
 /* vplug's own external_ids keys ("vplug-topology", the ownership tag, and
  * "vplug-probe") begin with this prefix; a topology may not set them. */
 #define TOPO_RESERVED_KEY_PREFIX "vplug-"

@@ -309,41 +309,14 @@ cmd_verify(int argc, char *argv[])
     return n_failed ? EXIT_FAILED : 0;
 }
 
-/* Parses endpoint "NS[/IFNAME][=ADDR/PLEN]" into 'end'. */
+/* Parses endpoint "NS[/IFNAME][=ADDR/PLEN]" into 'end', exiting with
+ * status 2 if it is not one. */
 static void
 parse_endpoint(const char *s, struct topo_end *end)
 {
-    char *copy = xstrdup(s);
-    char *addr = strchr(copy, '=');
-    if (addr) {
-        *addr++ = '\0';
-        char *err = topology_parse_cidr(addr, NULL, NULL, NULL);
-        if (err) {
-            usage_error("endpoint '%s': %s", s, err);
-        }
-        svec_add(&end->addrs, addr);
-    }
-    char *ifname = strchr(copy, '/');
-    if (ifname) {
-        *ifname++ = '\0';
-        if (!*ifname) {
-            usage_error("endpoint '%s' has an empty interface name", s);
-        }
-        end->ifname = xstrdup(ifname);
-    }
-    if (!*copy) {
-        usage_error("endpoint '%s' names no namespace (use - for the current "
-                    "one)", s);
-    }
-    end->ns = strcmp(copy, "-") ? xstrdup(copy) : NULL;
-    free(copy);
-
-    char *err = (end->ns ? topology_check_name(TOPO_NAME_NS, end->ns) : NULL);
-    if (!err && end->ifname) {
-        err = topology_check_name(TOPO_NAME_IFNAME, end->ifname);
-    }
+    char *err = topology_parse_endpoint(s, end);
     if (err) {
-        usage_error("endpoint '%s': %s", s, err);
+        usage_error("%s", err);
     }
 }
 
