@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "json-pos.h"
 #include "util.h"
@@ -867,6 +870,23 @@ topology_is_reserved_key(const char *key)
                     strlen(TOPO_RESERVED_KEY_PREFIX));
 }
 
+/* Checks that the array or object 'field' of the object at 'base' has at
+ * most 'max' members, and points at the first one too many. */
+static bool
+check_count(struct topo_ctx *ctx, const char *base, const char *field,
+            const char *what, size_t n, size_t max)
+{
+    if (n > max) {
+        char *path = (!strcmp(field, "external_ids")
+                      ? xstrdup(field) : xasprintf("%s/%zu", field, max));
+        topo_error(ctx, base, path, false, "%zu %s are more than the %zu "
+                   "that vplug allows", n, what, max);
+        free(path);
+        return false;
+    }
+    return true;
+}
+
 static bool
 check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
           size_t n)
@@ -976,7 +996,9 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
                                 68, 65535)) {
         goto out;
     }
-    if (!check_kvs(ctx, base, sw->external_ids, sw->n_external_ids)) {
+    if (!check_count(ctx, base, "external_ids", "external_ids",
+                     sw->n_external_ids, TOPO_MAX_EXTERNAL_IDS)
+        || !check_kvs(ctx, base, sw->external_ids, sw->n_external_ids)) {
         goto out;
     }
     for (size_t i = 0; i < sw->n_fallback; i++) {
@@ -1099,6 +1121,16 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
         return false;
     }
     if (!check_ifname(ctx, base, "ifname", false, end->ifname)) {
+        return false;
+    }
+
+    /* Before anything that takes time in proportion. */
+    if (!check_count(ctx, base, "addrs", "addresses", end->addrs.n,
+                     TOPO_MAX_ADDRS)
+        || !check_count(ctx, base, "routes", "routes", end->n_routes,
+                        TOPO_MAX_ROUTES)
+        || !check_count(ctx, base, "external_ids", "external_ids",
+                        end->n_external_ids, TOPO_MAX_EXTERNAL_IDS)) {
         return false;
     }
 
@@ -1856,36 +1888,109 @@ topology_parse_string(const char *text, const char *file_name,
     return parse_buffer(text, strlen(text), file_name, topop);
 }
 
+/* Formats 'size' for a message: "16 MiB". */
+static char *
+format_size(size_t size)
+{
+    return (size % (1024 * 1024) == 0
+            ? xasprintf("%zu MiB", size / (1024 * 1024))
+            : xasprintf("%zu bytes", size));
+}
+
+/* Reads 'fd' to its end, or to 'max_size' + 1 bytes, into 'ds'. */
+static int
+read_fd_bounded(int fd, size_t max_size, struct ds *ds)
+{
+    while (ds->length <= max_size) {
+        char buf[65536];
+        size_t want = MIN(sizeof buf, max_size + 1 - ds->length);
+        ssize_t n = read(fd, buf, want);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        } else if (!n) {
+            break;
+        }
+        ds_put_buffer(ds, buf, n);
+    }
+    return 0;
+}
+
+int
+topology_read_text(const char *file_name, const char *what, size_t max_size,
+                   char **textp, size_t *sizep, char **errp)
+{
+    bool is_stdin = !strcmp(file_name, "-");
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    char *reason = NULL;
+    int error = 0;
+
+    *textp = NULL;
+    *errp = NULL;
+    if (is_stdin) {
+        error = read_fd_bounded(STDIN_FILENO, max_size, &ds);
+    } else {
+        /* O_NONBLOCK: opening a FIFO without a writer must not block. */
+        int fd = open(file_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK
+                      | O_NOCTTY);
+        struct stat st;
+        if (fd < 0) {
+            error = errno;
+        } else if (fstat(fd, &st) < 0) {
+            error = errno;
+        } else if (!S_ISREG(st.st_mode)) {
+            error = EINVAL;
+            reason = xstrdup(S_ISDIR(st.st_mode) ? "it is a directory"
+                             : "it is not a regular file (use - to read "
+                               "standard input)");
+        } else if (st.st_size > max_size) {
+            error = EFBIG;
+        } else {
+            error = read_fd_bounded(fd, max_size, &ds);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    if (!error && ds.length > max_size) {
+        error = EFBIG;
+    }
+    if (error == EFBIG) {
+        char *limit = format_size(max_size);
+        reason = xasprintf("it is larger than %s, vplug's limit", limit);
+        free(limit);
+    }
+    if (error) {
+        *errp = xasprintf("cannot read %s '%s': %s", what, file_name,
+                          reason ? reason : ovs_strerror(error));
+        free(reason);
+        ds_destroy(&ds);
+        return error;
+    }
+    if (sizep) {
+        *sizep = ds.length;
+    }
+    *textp = ds_steal_cstr(&ds);
+    return 0;
+}
+
 char *
 topology_parse_file(const char *file_name, struct topology **topop)
 {
     bool is_stdin = !strcmp(file_name, "-");
     char *text = NULL;
     size_t size = 0;
-    int error;
+    char *msg;
 
     *topop = NULL;
-    if (is_stdin) {
-        struct ds ds = DS_EMPTY_INITIALIZER;
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
-            ds_put_buffer(&ds, buf, n);
-        }
-        error = ferror(stdin) ? EIO : 0;
-        size = ds.length;
-        text = ds_steal_cstr(&ds);
-    } else {
-        error = read_file(file_name, &text, &size);
-    }
-    if (error) {
-        free(text);
-        return xasprintf("cannot read topology file '%s': %s",
-                         is_stdin ? "-" : file_name, ovs_strerror(error));
+    if (topology_read_text(file_name, "topology file", TOPO_MAX_FILE_SIZE,
+                           &text, &size, &msg)) {
+        return msg;
     }
 
-    char *msg = parse_buffer(text, size, is_stdin ? "<stdin>" : file_name,
-                             topop);
+    msg = parse_buffer(text, size, is_stdin ? "<stdin>" : file_name, topop);
     free(text);
     return msg;
 }

@@ -75,6 +75,25 @@ struct topology {
     size_t n_links;
 };
 
+/* Limits on input, far above what a 1000-host lab needs (a 1000-host
+ * star is a 150 kB file with one address per end), so that no input can
+ * make vplug read or work without bound. */
+#define TOPO_MAX_FILE_SIZE (16 * 1024 * 1024)   /* A topology file. */
+#define TOPO_MAX_STATE_SIZE (64 * 1024 * 1024)  /* A state file: two
+                                                 * topologies and more. */
+#define TOPO_MAX_ADDRS 256          /* Addresses of one end. */
+#define TOPO_MAX_ROUTES 256         /* Routes of one end. */
+#define TOPO_MAX_EXTERNAL_IDS 256   /* external_ids of one end or switch. */
+
+/* Reads all of regular file 'file_name' ("-": standard input, which may be
+ * a pipe), at most 'max_size' bytes, into a new null-terminated '*textp'
+ * and its size into '*sizep' (if nonnull).  Never blocks on a FIFO or a
+ * device: they are refused.  Returns 0, or a positive errno and a message
+ * "cannot read WHAT 'FILE': ..." in '*errp' ('what': "topology file"). */
+int topology_read_text(const char *file_name, const char *what,
+                       size_t max_size, char **textp, size_t *sizep,
+                       char **errp);
+
 /* Parses and validates the topology in 'file_name' ("-": standard input).
  * Returns NULL and a new topology in '*topop', or an error message
  * "FILE:LINE:COLUMN: message" (caller frees) and NULL in '*topop'. */

@@ -506,11 +506,14 @@ state_read(const struct engine_opts *opts, const char *name,
     int error;
 
     state_init(st);
-    error = read_file(file_name, &text, NULL);
+    char *why;
+    error = topology_read_text(file_name, "state file", TOPO_MAX_STATE_SIZE,
+                               &text, NULL, &why);
     if (error) {
         if (error != ENOENT) {
-            *errp = xasprintf("cannot read state file '%s': %s", file_name,
-                              ovs_strerror(error));
+            *errp = why;
+        } else {
+            free(why);
         }
         free(file_name);
         return error;
