@@ -3,13 +3,17 @@
 #include "ovsdb/vswitch.h"
 
 #include <errno.h>
-#include <jansson.h>
+#include "vjson.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "ovsdb/ovsdb-client.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
@@ -229,7 +233,7 @@ datum_to_smap(const json_t *datum, struct vswitch_smap *smap)
 static json_t *
 smap_to_datum(const struct vswitch_smap *smap)
 {
-    json_t *pairs = json_array();
+    json_t *pairs = vjson_array();
     for (size_t i = 0; smap && i < smap->n; i++) {
         json_array_append_new(pairs,
                               json_pack("[ss]", smap->kvs[i].key,
@@ -613,7 +617,7 @@ vswitch_txn_create(struct vswitch *vs)
 {
     struct vswitch_txn *txn = xzalloc(sizeof *txn);
     txn->vs = vs;
-    txn->ops = json_array();
+    txn->ops = vjson_array();
     return txn;
 }
 
@@ -670,7 +674,7 @@ wait_column_unchanged(struct vswitch_txn *txn, const char *table,
 {
     const json_t *row = get_row(txn->vs, table, uuid);
     const json_t *value = row ? json_object_get(row, column) : NULL;
-    json_t *rows = json_array();
+    json_t *rows = vjson_array();
     if (value) {
         json_array_append_new(rows, json_pack("{sO}", column, value));
     }
@@ -697,7 +701,7 @@ void
 vswitch_txn_wait_absent(struct vswitch_txn *txn, const char *table,
                         const char *name)
 {
-    add_wait(txn, table, where_name(name), "name", json_array());
+    add_wait(txn, table, where_name(name), "name", vjson_array());
 }
 
 void
@@ -733,7 +737,7 @@ insert_port(struct vswitch_txn *txn, const char *name, const char *iface,
                             "interfaces", uuid_set("named-uuid", iface),
                             "external_ids", smap_to_datum(external_ids));
     if (tag >= 0) {
-        json_object_set_new(row, "tag", json_integer(tag));
+        json_object_set_new(row, "tag", vjson_integer(tag));
     }
     add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Port",
                           "uuid-name", port, "row", row));
@@ -754,7 +758,7 @@ vswitch_txn_add_bridge(struct vswitch_txn *txn, const char *name,
                             "datapath_type", datapath_type,
                             "external_ids", smap_to_datum(external_ids));
     if (fail_mode) {
-        json_object_set_new(row, "fail_mode", json_string(fail_mode));
+        json_object_set_new(row, "fail_mode", vjson_string(fail_mode));
     }
     add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Bridge",
                           "uuid-name", br, "row", row));
@@ -825,14 +829,14 @@ void
 vswitch_txn_set_port_tag(struct vswitch_txn *txn, const char *uuid, int tag)
 {
     update_column(txn, "Port", uuid, "tag",
-                  tag >= 0 ? json_integer(tag) : empty_set());
+                  tag >= 0 ? vjson_integer(tag) : empty_set());
 }
 
 void
 vswitch_txn_set_iface_type(struct vswitch_txn *txn, const char *uuid,
                            const char *type)
 {
-    update_column(txn, "Interface", uuid, "type", json_string(type));
+    update_column(txn, "Interface", uuid, "type", vjson_string(type));
 }
 
 void

@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct vswitch;
 struct vswitch_txn;
@@ -94,7 +98,7 @@ int vswitch_wait_ready(struct vswitch *, long long int deadline,
 bool vswitch_is_ready(const struct vswitch *);
 /* Returns NULL if the server's schema has every column vplug writes, else
  * a message naming the first missing one (caller frees). */
-char *vswitch_check_schema(const struct vswitch *) WARN_UNUSED_RESULT;
+char *vswitch_check_schema(const struct vswitch *) OVS_WARN_UNUSED_RESULT;
 
 /* Drives the connection from the caller's own poll loop (a daemon that
  * watches the database): vswitch_run() processes what arrived and

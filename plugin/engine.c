@@ -17,7 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include "vjson.h"
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -39,7 +39,11 @@
 #include "sysctl.h"
 #include "topology.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(engine);
 
@@ -92,7 +96,7 @@ struct engine {
 
 static void
 report(const struct engine *e, const char *format, ...)
-    PRINTF_FORMAT(2, 3);
+    OVS_PRINTF_FORMAT(2, 3);
 
 static void
 report(const struct engine *e, const char *format, ...)
@@ -423,20 +427,20 @@ static int
 state_write(const struct engine_opts *opts, const struct state *st,
             char **errp)
 {
-    json_t *root = json_object();
+    json_t *root = vjson_object();
     json_object_set_new(root, "topology", topology_to_json(st->topo));
     if (st->previous) {
         json_object_set_new(root, "previous", topology_to_json(st->previous));
     }
     json_object_set_new(root, "applying", json_boolean(st->applying));
 
-    json_t *nss = json_array();
+    json_t *nss = vjson_array();
     for (size_t i = 0; i < st->created_ns.n; i++) {
-        json_array_append_new(nss, json_string(st->created_ns.names[i]));
+        json_array_append_new(nss, vjson_string(st->created_ns.names[i]));
     }
     json_object_set_new(root, "created_namespaces", nss);
 
-    json_t *sws = json_object();
+    json_t *sws = vjson_object();
     for (size_t i = 0; i < st->n_switches; i++) {
         const struct state_switch *s = &st->switches[i];
         json_t *sw = json_pack("{s:s, s:s, s:b}",
@@ -444,24 +448,24 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                "variant", s->variant ? s->variant : "",
                                "created", s->created);
         if (s->reason) {
-            json_object_set_new(sw, "reason", json_string(s->reason));
+            json_object_set_new(sw, "reason", vjson_string(s->reason));
         }
         json_object_set_new(sws, s->name, sw);
     }
     json_object_set_new(root, "switches", sws);
 
-    json_t *sysctls = json_array();
+    json_t *sysctls = vjson_array();
     for (size_t i = 0; i < st->n_sysctls; i++) {
         const struct state_sysctl *s = &st->sysctls[i];
         json_array_append_new(sysctls, json_pack(
                                   "{s:o, s:s, s:s}",
-                                  "ns", s->ns ? json_string(s->ns)
+                                  "ns", s->ns ? vjson_string(s->ns)
                                               : json_null(),
                                   "path", s->path, "old", s->old));
     }
     json_object_set_new(root, "sysctls", sysctls);
     if (st->db_remote) {
-        json_object_set_new(root, "db_remote", json_string(st->db_remote));
+        json_object_set_new(root, "db_remote", vjson_string(st->db_remote));
     }
 
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -827,20 +831,6 @@ find_link(const struct topology *topo, const char *key)
         }
     }
     return NULL;
-}
-
-static bool
-svec_equal(const struct svec *a, const struct svec *b)
-{
-    if (a->n != b->n) {
-        return false;
-    }
-    for (size_t i = 0; i < a->n; i++) {
-        if (strcmp(a->names[i], b->names[i])) {
-            return false;
-        }
-    }
-    return true;
 }
 
 static bool
@@ -1216,7 +1206,7 @@ plan_links(struct engine *e, const struct topology *eff,
             struct plan_end *pe = &pl->ends[j];
             pe->end = &pl->link->ends[j];
             pe->ns = end_ns(pe->end);
-            ours_ns[j] = pe->ns && svec_contains(&st->created_ns, pe->ns);
+            ours_ns[j] = pe->ns && svec_has(&st->created_ns, pe->ns);
             if (!error) {
                 error = probe_end(e, pe, &probes[j], errp);
             } else {
@@ -1278,7 +1268,7 @@ collect_namespaces(const struct topology *eff, struct svec *names)
     for (size_t i = 0; i < eff->n_links; i++) {
         for (int j = 0; j < 2; j++) {
             const char *ns = end_ns(&eff->links[i].ends[j]);
-            if (ns && !svec_contains(names, ns)) {
+            if (ns && !svec_has(names, ns)) {
                 svec_add(names, ns);
             }
         }
@@ -1305,7 +1295,7 @@ create_namespace(struct engine *e, const char *ns, const struct svec *owned,
     struct netns_spare spare;
     bool spared = netns_pool_take(e->opts->netns_pool, &spare);
     int error = spared ? netns_add_fd(ns, spare.fd) : netns_add(ns);
-    if (error == EEXIST && svec_contains(owned, ns)) {
+    if (error == EEXIST && svec_has(owned, ns)) {
         /* A file but no namespace: a run of ours was killed while making
          * it.  Make it again. */
         netns_delete(ns);
@@ -1325,7 +1315,7 @@ create_namespace(struct engine *e, const char *ns, const struct svec *owned,
         return error;
     }
     undo_push(log, UNDO_NETNS, NULL, ns, NULL, 0);
-    if (!svec_contains(&st->created_ns, ns)) {
+    if (!svec_has(&st->created_ns, ns)) {
         svec_add(&st->created_ns, ns);
     }
     *createdp = true;
@@ -1454,7 +1444,7 @@ reconcile_end(struct engine *e, struct ns_handle *h, const struct plan_end *pe,
 
     for (size_t i = 0; !error && old_end && i < old_end->addrs.n; i++) {
         const char *cidr = old_end->addrs.names[i];
-        if (!svec_contains(&end->addrs, cidr)) {
+        if (!svec_has(&end->addrs, cidr)) {
             error = rtnl_addr_del(h->rtnl, end->ifname, cidr);
             if (error == EADDRNOTAVAIL || error == ENOENT) {
                 error = 0;
@@ -1704,7 +1694,7 @@ setup_switches(struct engine *e, const struct topology *eff,
         free(rec->variant);
         rec->variant = variant;
         if (created && !(e->opts->shared_switches
-                         && svec_contains(e->opts->shared_switches,
+                         && svec_has(e->opts->shared_switches,
                                           sw->name))) {
             /* Rollback removes only what this run made or found left over
              * by a killed one, never a switch an earlier apply recorded. */
@@ -1786,7 +1776,7 @@ delete_link(struct engine *e, const struct topo_link *l,
 {
     for (int j = 0; j < 2; j++) {
         const char *ns = end_ns(&l->ends[j]);
-        if (ns && svec_contains(dying_ns, ns)) {
+        if (ns && svec_has(dying_ns, ns)) {
             return 0;
         }
     }
@@ -1868,8 +1858,8 @@ wait_links_gone(struct engine *e, const struct topology *eff,
         for (int j = 0; j < 2; j++) {
             const char *ns = end_ns(&l->ends[j]);
             const char *other_ns = end_ns(&l->ends[!j]);
-            if (!other_ns || !svec_contains(dead_ns, other_ns)
-                || (ns && (svec_contains(dead_ns, ns)
+            if (!other_ns || !svec_has(dead_ns, other_ns)
+                || (ns && (svec_has(dead_ns, ns)
                            || !netns_exists(ns)))) {
                 continue;
             }
@@ -1904,7 +1894,7 @@ remove_stale(struct engine *e, const struct topology *new_eff,
     collect_namespaces(new_eff, &wanted);
     for (size_t i = 0; i < st->created_ns.n; ) {
         const char *ns = st->created_ns.names[i];
-        if (!svec_contains(&wanted, ns)) {
+        if (!svec_has(&wanted, ns)) {
             svec_add(&dying, ns);
             free(st->created_ns.names[i]);
             st->created_ns.names[i] = st->created_ns.names[--st->created_ns.n];
@@ -2165,7 +2155,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
         }
         free(w->log.undos);
         for (size_t j = 0; j < w->st.created_ns.n; j++) {
-            if (!svec_contains(&st->created_ns, w->st.created_ns.names[j])) {
+            if (!svec_has(&st->created_ns, w->st.created_ns.names[j])) {
                 svec_add(&st->created_ns, w->st.created_ns.names[j]);
             }
         }
@@ -2301,7 +2291,7 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     collect_namespaces(eff, &wanted);
     for (size_t i = 0; i < wanted.n; i++) {
         if (!netns_name_taken(wanted.names[i])
-            && !svec_contains(&st.created_ns, wanted.names[i])) {
+            && !svec_has(&st.created_ns, wanted.names[i])) {
             svec_add(&st.created_ns, wanted.names[i]);
         }
     }
@@ -2489,7 +2479,7 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     }
     for (size_t i = 0; i < st->n_sysctls && !error; i++) {
         const struct state_sysctl *s = &st->sysctls[i];
-        if (s->ns && (svec_contains(&st->created_ns, s->ns)
+        if (s->ns && (svec_has(&st->created_ns, s->ns)
                       || !netns_exists(s->ns))) {
             continue;
         }
@@ -2779,12 +2769,12 @@ static json_t *
 describe_end(struct engine *e, const struct topo_end *end)
 {
     const char *ns = end_ns(end);
-    json_t *j = json_object();
-    json_object_set_new(j, "ifname", json_string(end->ifname));
+    json_t *j = vjson_object();
+    json_object_set_new(j, "ifname", vjson_string(end->ifname));
     if (end->sw) {
-        json_object_set_new(j, "switch", json_string(end->sw));
+        json_object_set_new(j, "switch", vjson_string(end->sw));
     } else {
-        json_object_set_new(j, "ns", ns ? json_string(ns) : json_null());
+        json_object_set_new(j, "ns", ns ? vjson_string(ns) : json_null());
     }
 
     int error = 0;
@@ -2794,15 +2784,15 @@ describe_end(struct engine *e, const struct topo_end *end)
     if (h && !rtnl_link_get(h->rtnl, end->ifname, &info)) {
         json_object_set_new(j, "exists", json_true());
         json_object_set_new(j, "up", json_boolean(info.oper_up));
-        json_object_set_new(j, "mtu", json_integer(info.mtu));
-        json_object_set_new(j, "mac", json_string(info.mac));
+        json_object_set_new(j, "mtu", vjson_integer(info.mtu));
+        json_object_set_new(j, "mac", vjson_string(info.mac));
         rtnl_link_info_uninit(&info);
 
         struct svec addrs = SVEC_EMPTY_INITIALIZER;
-        json_t *ja = json_array();
+        json_t *ja = vjson_array();
         if (!rtnl_addr_list(h->rtnl, end->ifname, &addrs)) {
             for (size_t i = 0; i < addrs.n; i++) {
-                json_array_append_new(ja, json_string(addrs.names[i]));
+                json_array_append_new(ja, vjson_string(addrs.names[i]));
             }
         }
         svec_destroy(&addrs);
@@ -2817,12 +2807,12 @@ static json_t *
 describe_topology(struct engine *e, const struct state *st)
 {
     struct topology *eff = effective_topology(st->topo, st);
-    json_t *j = json_object();
+    json_t *j = vjson_object();
 
-    json_object_set_new(j, "name", json_string(st->topo->name));
-    json_object_set_new(j, "state", json_string(st->applying ? "applying"
+    json_object_set_new(j, "name", vjson_string(st->topo->name));
+    json_object_set_new(j, "state", vjson_string(st->applying ? "applying"
                                                              : "applied"));
-    json_t *sws = json_array();
+    json_t *sws = vjson_array();
     for (size_t i = 0; i < st->n_switches; i++) {
         const struct state_switch *s = &st->switches[i];
         json_t *sw = json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
@@ -2831,7 +2821,7 @@ describe_topology(struct engine *e, const struct state *st)
                                "created", s->created);
         if (s->reason) {
             json_object_set_new(sw, "fallback_reason",
-                                json_string(s->reason));
+                                vjson_string(s->reason));
         }
         json_array_append_new(sws, sw);
     }
@@ -2839,19 +2829,19 @@ describe_topology(struct engine *e, const struct state *st)
 
     struct svec names = SVEC_EMPTY_INITIALIZER;
     collect_namespaces(eff, &names);
-    json_t *nss = json_array();
+    json_t *nss = vjson_array();
     for (size_t i = 0; i < names.n; i++) {
         json_array_append_new(nss, json_pack(
             "{s:s, s:b, s:b}", "name", names.names[i],
-            "created", svec_contains(&st->created_ns, names.names[i]),
+            "created", svec_has(&st->created_ns, names.names[i]),
             "exists", netns_exists(names.names[i])));
     }
     svec_destroy(&names);
     json_object_set_new(j, "namespaces", nss);
 
-    json_t *links = json_array();
+    json_t *links = vjson_array();
     for (size_t i = 0; i < eff->n_links; i++) {
-        json_t *ends = json_array();
+        json_t *ends = vjson_array();
         for (int k = 0; k < 2; k++) {
             json_array_append_new(ends, describe_end(e, &eff->links[i].ends[k]));
         }
@@ -2954,7 +2944,7 @@ engine_show(const char *name, bool as_json, const struct engine_opts *opts,
         }
     }
 
-    json_t *all = json_array();
+    json_t *all = vjson_array();
     for (size_t i = 0; i < names.n && !error; i++) {
         struct state st;
         error = state_read_applied(opts, names.names[i], &st, errp);
@@ -3239,7 +3229,7 @@ engine_verify(const char *name, bool all, bool as_json,
     }
 
     if (!error && as_json) {
-        json_t *jpairs = json_array();
+        json_t *jpairs = vjson_array();
         for (size_t i = 0; i < n_pairs; i++) {
             json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:b}",
                                   "from", vends[pairs[i].from].label,
@@ -3248,9 +3238,9 @@ engine_verify(const char *name, bool all, bool as_json,
                                   "ok", !results[i].error);
             if (!results[i].error) {
                 json_object_set_new(p, "rtt_ms",
-                                    json_real(results[i].rtt_ms));
+                                    vjson_real(results[i].rtt_ms));
             } else {
-                json_object_set_new(p, "error", json_string(
+                json_object_set_new(p, "error", vjson_string(
                                         ovs_strerror(results[i].error)));
             }
             json_array_append_new(jpairs, p);

@@ -12,6 +12,10 @@
 
 #include <stdbool.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct topology;
 struct vswitch;

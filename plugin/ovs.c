@@ -12,7 +12,11 @@
 #include "ovsdb/vswitch.h"
 #include "topology.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs);
 
@@ -250,7 +254,7 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
     struct vswitch_root root;
     if (!vswitch_get_root(ovs->vs, &root)) {
         bool listed = (!root.datapath_types.n
-                       || svec_contains(&root.datapath_types, "system"));
+                       || svec_has(&root.datapath_types, "system"));
         vswitch_root_destroy(&root);
         if (!listed) {
             set_verdict(remote, EOPNOTSUPP,
@@ -488,7 +492,7 @@ drop_sent(struct ovs_backend *ovs)
 }
 
 static void
-ovs_abort(struct vplug_backend *backend)
+ovs_backend_abort(struct vplug_backend *backend)
 {
     struct ovs_backend *ovs = ovs_backend_cast(backend);
     drop_sent(ovs);
@@ -553,7 +557,7 @@ ovs_probe(struct vplug_backend *backend, const struct topo_switch *sw,
     struct vswitch_root root;
     if (!vswitch_get_root(ovs->vs, &root)) {
         if (root.datapath_types.n
-            && !svec_contains(&root.datapath_types, datapath_type)) {
+            && !svec_has(&root.datapath_types, datapath_type)) {
             *errp = xasprintf("cannot create bridge '%s': ovs-vswitchd "
                               "does not support datapath type '%s'",
                               sw->name, datapath_type);
@@ -745,7 +749,7 @@ ovs_remove_switch(struct vplug_backend *backend, const char *sw_name,
     struct ovs_backend *ovs = ovs_backend_cast(backend);
 
     *errp = NULL;
-    if (!svec_contains(&ovs->removes, sw_name)) {
+    if (!svec_has(&ovs->removes, sw_name)) {
         svec_add(&ovs->removes, sw_name);
     }
     return 0;
@@ -780,7 +784,7 @@ build_detaches(struct ovs_backend *ovs, struct vswitch_txn *txn)
 
     for (size_t i = 0; i < ovs->n_detaches; i++) {
         const struct ovs_detach *d = &ovs->detaches[i];
-        if (svec_contains(&ovs->removes, d->bridge)) {
+        if (svec_has(&ovs->removes, d->bridge)) {
             struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs,
                                                             d->bridge);
             bool goes = br && owned_by(&br->external_ids, owner);
@@ -1200,7 +1204,7 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .attach = ovs_attach,
     .detach = ovs_detach,
     .remove_switch = ovs_remove_switch,
-    .abort = ovs_abort,
+    .abort = ovs_backend_abort,
     .commit_start = ovs_commit_start,
     .commit = ovs_commit,
     .list = ovs_list,

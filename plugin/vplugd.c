@@ -22,14 +22,18 @@
 #include "netns-pool.h"
 #include "netns.h"
 #include "ovsdb/vswitch.h"
-#include "poll-loop.h"
+#include "openvswitch/poll-loop.h"
 #include "rtnl.h"
 #include "sandbox.h"
 #include "topology.h"
 #include "unixctl.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 #include "vif.h"
-#include "vlog.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(vplugd);
 
@@ -362,7 +366,7 @@ managed_destroy(struct managed *m)
 static void
 add_unique(struct svec *v, const char *s)
 {
-    if (!svec_contains(v, s)) {
+    if (!svec_has(v, s)) {
         svec_add(v, s);
     }
 }

@@ -9,6 +9,10 @@
 #include "plugin/backend.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* The model's strings are not const; these tests only lend them. */
 #define CONST_CAST(S) ((char *) (S))

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 static struct vplug_test *tests;
 
