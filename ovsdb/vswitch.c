@@ -30,6 +30,9 @@ struct vswitch {
     struct ovsdb_idl_txn **zombies;     /* Sent transactions to destroy
                                          * once none is being built. */
     size_t n_zombies;
+    bool connected;             /* As of the last ovsdb_idl_run(). */
+    bool synced;                /* The replica arrived on this connection. */
+    unsigned int connect_seqno; /* IDL seqno when it connected. */
     bool was_ready;
     unsigned int n_connects;
     char *last_error;           /* Or NULL. */
@@ -141,8 +144,7 @@ vswitch_get_remote(const struct vswitch *vs)
 bool
 vswitch_is_ready(const struct vswitch *vs)
 {
-    return (ovsdb_idl_is_connected(vs->idl)
-            && ovsdb_idl_has_ever_connected(vs->idl));
+    return vs->connected && vs->synced;
 }
 
 /* Returns the sentence for connection error 'error' (an errno or EOF). */
@@ -164,7 +166,19 @@ vswitch_update(struct vswitch *vs)
     if (vs->building) {
         return;
     }
+
+    /* A connection is ready once the IDL's seqno changed on it: the IDL
+     * bumps it for every monitor reply.  Until then its transactions come
+     * back TRY_AGAIN at once, and the replica may be an old server's. */
+    unsigned int seqno = ovsdb_idl_get_seqno(vs->idl);
     ovsdb_idl_run(vs->idl);
+    bool connected = ovsdb_idl_is_connected(vs->idl);
+    if (connected && !vs->connected) {
+        vs->connect_seqno = seqno;
+    }
+    vs->connected = connected;
+    vs->synced = (connected
+                  && ovsdb_idl_get_seqno(vs->idl) != vs->connect_seqno);
 
     bool ready = vswitch_is_ready(vs);
     if (ready && !vs->was_ready) {
@@ -315,7 +329,8 @@ vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
 static long long int
 get_cur_cfg(const struct vswitch *vs)
 {
-    const struct ovsrec_open_vswitch *root = ovsrec_open_vswitch_first(vs->idl);
+    const struct ovsrec_open_vswitch *root
+        = ovsrec_open_vswitch_first(vs->idl);
     return root ? root->cur_cfg : 0;
 }
 
@@ -519,7 +534,8 @@ void
 vswitch_bridges_list(const struct vswitch *vs,
                      struct vswitch_bridge ***bridgesp, size_t *n)
 {
-    const struct ovsrec_open_vswitch *root = ovsrec_open_vswitch_first(vs->idl);
+    const struct ovsrec_open_vswitch *root
+        = ovsrec_open_vswitch_first(vs->idl);
     size_t n_bridges = root ? root->n_bridges : 0;
     struct vswitch_bridge **bridges = xcalloc(n_bridges ? n_bridges : 1,
                                               sizeof *bridges);
@@ -1011,8 +1027,10 @@ vswitch_txn_send(struct vswitch_txn *txn)
         struct vswitch_new_bridge *nb = &txn->new_bridges[i];
         ovsrec_bridge_set_ports(nb->row, nb->ports, nb->n_ports);
     }
+    /* Forced: a transaction that changes nothing else still bumps it, which
+     * is how a caller checks that ovs-vswitchd follows (cur_cfg). */
     ovsdb_idl_txn_increment(txn->txn, &root->header_,
-                            &ovsrec_open_vswitch_col_next_cfg, false);
+                            &ovsrec_open_vswitch_col_next_cfg, true);
     txn->n_ops += 2;
 
     VLOG_DBG("%s: transaction of %zu operations", txn->vs->remote,
