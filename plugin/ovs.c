@@ -37,7 +37,7 @@ struct ovs_new_bridge {
     char *name;
     char *datapath_type;        /* "netdev" or "system". */
     char *fail_mode;            /* Or NULL. */
-    struct vswitch_smap external_ids;
+    struct smap external_ids;
 };
 
 /* A port queued for attaching. */
@@ -46,7 +46,7 @@ struct ovs_attach {
     char *ifname;
     char *type;                 /* Interface type, "" for plain. */
     int tag;                    /* Or -1. */
-    struct vswitch_smap iface_external_ids;
+    struct smap iface_external_ids;
 };
 
 /* A port queued for detaching. */
@@ -93,13 +93,13 @@ timeout_sec(const struct vplug_ctx *ctx)
 }
 
 static const char *
-owner_of(const struct vswitch_smap *external_ids)
+owner_of(const struct smap *external_ids)
 {
-    return vswitch_smap_get(external_ids, OWNER_KEY);
+    return smap_get(external_ids, OWNER_KEY);
 }
 
 static bool
-owned_by(const struct vswitch_smap *external_ids, const char *owner)
+owned_by(const struct smap *external_ids, const char *owner)
 {
     const char *tag = owner_of(external_ids);
     return tag && !strcmp(tag, owner);
@@ -107,14 +107,14 @@ owned_by(const struct vswitch_smap *external_ids, const char *owner)
 
 /* Initializes 'smap' with the 'n' pairs of 'kvs' and the owner tag. */
 static void
-tagged_external_ids(struct vswitch_smap *smap, const struct topo_kv *kvs,
+tagged_external_ids(struct smap *smap, const struct topo_kv *kvs,
                     size_t n, const char *owner)
 {
-    vswitch_smap_init(smap);
+    smap_init(smap);
     for (size_t i = 0; i < n; i++) {
-        vswitch_smap_set(smap, kvs[i].key, kvs[i].value);
+        smap_replace(smap, kvs[i].key, kvs[i].value);
     }
-    vswitch_smap_set(smap, OWNER_KEY, owner);
+    smap_replace(smap, OWNER_KEY, owner);
 }
 
 /* Returns the variant name for a bridge with 'datapath_type' (caller
@@ -290,17 +290,17 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
         }
     }
     for (size_t j = 0; j < n; j++) {
-        if (vswitch_smap_get(&bridges[j]->external_ids, PROBE_KEY)) {
+        if (smap_get(&bridges[j]->external_ids, PROBE_KEY)) {
             vswitch_txn_del_bridge(txn, bridges[j]->uuid);
         }
     }
     vswitch_bridges_free(bridges, n);
 
-    struct vswitch_smap external_ids;
-    vswitch_smap_init(&external_ids);
-    vswitch_smap_set(&external_ids, PROBE_KEY, "true");
+    struct smap external_ids;
+    smap_init(&external_ids);
+    smap_replace(&external_ids, PROBE_KEY, "true");
     vswitch_txn_add_bridge(txn, name, "system", NULL, &external_ids);
-    vswitch_smap_destroy(&external_ids);
+    smap_destroy(&external_ids);
 
     error = commit_and_wait(ovs, txn, NULL, errp);
     if (!error) {
@@ -399,7 +399,7 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
         ovs->borrowed = true;
         vswitch_run(ovs->vs);
     } else {
-        ovs->vs = vswitch_create(ctx->db_remote);
+        ovs->vs = vswitch_create(ctx->db_remote, false);
     }
 
     error = vswitch_wait_ready(ovs->vs, ctx->deadline, errp);
@@ -447,7 +447,7 @@ clear_queue(struct ovs_backend *ovs)
         free(nb->name);
         free(nb->datapath_type);
         free(nb->fail_mode);
-        vswitch_smap_destroy(&nb->external_ids);
+        smap_destroy(&nb->external_ids);
     }
     free(ovs->new_bridges);
     ovs->new_bridges = NULL;
@@ -458,7 +458,7 @@ clear_queue(struct ovs_backend *ovs)
         free(a->bridge);
         free(a->ifname);
         free(a->type);
-        vswitch_smap_destroy(&a->iface_external_ids);
+        smap_destroy(&a->iface_external_ids);
     }
     free(ovs->attaches);
     ovs->attaches = NULL;
@@ -831,13 +831,13 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
     if (port->tag != a->tag) {
         vswitch_txn_set_port_tag(txn, port->uuid, a->tag);
     }
-    struct vswitch_smap port_ids;
-    vswitch_smap_init(&port_ids);
-    vswitch_smap_set(&port_ids, OWNER_KEY, ovs->up.ctx->owner);
-    if (!vswitch_smap_equal(&port->external_ids, &port_ids)) {
+    struct smap port_ids;
+    smap_init(&port_ids);
+    smap_replace(&port_ids, OWNER_KEY, ovs->up.ctx->owner);
+    if (!smap_equal(&port->external_ids, &port_ids)) {
         vswitch_txn_set_external_ids(txn, "Port", port->uuid, &port_ids);
     }
-    vswitch_smap_destroy(&port_ids);
+    smap_destroy(&port_ids);
 
     for (size_t i = 0; i < port->interfaces.n; i++) {
         struct vswitch_iface *iface
@@ -846,8 +846,7 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
             if (strcmp(iface->type, a->type)) {
                 vswitch_txn_set_iface_type(txn, iface->uuid, a->type);
             }
-            if (!vswitch_smap_equal(&iface->external_ids,
-                                    &a->iface_external_ids)) {
+            if (!smap_equal(&iface->external_ids, &a->iface_external_ids)) {
                 vswitch_txn_set_external_ids(txn, "Interface", iface->uuid,
                                              &a->iface_external_ids);
             }
@@ -890,12 +889,12 @@ build_attaches(struct ovs_backend *ovs, struct vswitch_txn *txn, char **errp)
         vswitch_txn_wait_absent(txn, "Port", a->ifname);
         vswitch_txn_wait_absent(txn, "Interface", a->ifname);
 
-        struct vswitch_smap port_ids;
-        vswitch_smap_init(&port_ids);
-        vswitch_smap_set(&port_ids, OWNER_KEY, owner);
+        struct smap port_ids;
+        smap_init(&port_ids);
+        smap_replace(&port_ids, OWNER_KEY, owner);
         vswitch_txn_add_port(txn, a->bridge, a->ifname, a->type, a->tag,
                              &port_ids, &a->iface_external_ids);
-        vswitch_smap_destroy(&port_ids);
+        smap_destroy(&port_ids);
     }
     return 0;
 }

@@ -723,8 +723,9 @@ drop_stale_ports(struct vplugd *d, const struct managed *m)
             continue;
         }
         struct vswitch_port *port = vswitch_port_find(d->vs, ifname);
-        const char *owner = (port ? vswitch_smap_get(&port->external_ids,
-                                                     "vplug-topology")
+        const char *owner = (port
+                             ? smap_get(&port->external_ids,
+                                        "vplug-topology")
                              : NULL);
         if (port && port->bridge && owner && !strcmp(owner, m->name)) {
             if (!txn) {
@@ -914,7 +915,7 @@ drain_link_monitor(struct vplugd *d)
 static void
 heal_init(struct vplugd *d)
 {
-    d->vs = vswitch_create(d->db_remote);
+    d->vs = vswitch_create(d->db_remote, true);
     open_link_monitor(d);
     reload_topologies(d);
     VLOG_INFO("keeping %zu applied topolog%s from %s", d->n_topos,

@@ -618,7 +618,8 @@ parse_options(int argc, char *argv[])
         OPT_FORMAT,
         OPT_TIMEOUT,
         OPT_DRY_RUN,
-        STREAM_SSL_OPTION_ENUMS,
+        OPT_BOOTSTRAP_CA_CERT,
+        SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         { "db", required_argument, NULL, OPT_DB },
@@ -629,6 +630,8 @@ parse_options(int argc, char *argv[])
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "bootstrap-ca-cert", required_argument, NULL,
+          OPT_BOOTSTRAP_CA_CERT },
         STREAM_SSL_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -678,6 +681,9 @@ parse_options(int argc, char *argv[])
             vlog_set_verbosity(NULL);
             break;
         STREAM_SSL_OPTION_HANDLERS
+        case OPT_BOOTSTRAP_CA_CERT:
+            stream_ssl_set_ca_cert_file(optarg, true);
+            break;
         case 'h':
             usage();
         case 'V':
