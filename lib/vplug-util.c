@@ -13,6 +13,7 @@
 
 #include "openvswitch/dynamic-string.h"
 #include "svec.h"
+#include "openvswitch/vlog.h"
 
 void
 ovs_fatal_status(int status, const char *format, ...)
@@ -24,6 +25,24 @@ ovs_fatal_status(int status, const char *format, ...)
     va_end(args);
     putc('\n', stderr);
     exit(status);
+}
+
+void
+vplug_vlog_init_command(void)
+{
+    static const char *const quiet[] = {
+        "reconnect", "stream", "stream_fd", "stream_unix", "stream_tcp",
+        "stream_ssl", "socket_util", "jsonrpc", "ovsdb_idl", "ovsdb_cs",
+        "daemon_unix", "timeval",
+    };
+
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    for (size_t i = 0; i < ARRAY_SIZE(quiet); i++) {
+        struct vlog_module *module = vlog_module_from_name(quiet[i]);
+        if (module) {
+            vlog_set_levels(module, VLF_CONSOLE, VLL_OFF);
+        }
+    }
 }
 
 bool

@@ -25,6 +25,12 @@ bool str_startswith(const char *s, const char *prefix);
 /* True if 'svec', sorted or not, holds 'name'. */
 bool svec_has(const struct svec *, const char *name);
 
+/* Console logging for a command (not a daemon): warnings and errors of
+ * vplug's modules, as ovs-vsctl does, and nothing from OVS's client modules
+ * (reconnect, streams, JSON-RPC, IDL), whose failures vplug reports itself
+ * as sentences. */
+void vplug_vlog_init_command(void);
+
 /* Writes 'size' bytes of 'data' to 'path' atomically (temporary file in the
  * same directory, fsync, rename).  Returns 0 or a positive errno. */
 int write_file_atomic(const char *path, const char *data, size_t size);

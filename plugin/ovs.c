@@ -621,6 +621,11 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
     ovs->new_bridges = xrealloc(ovs->new_bridges,
                                 (ovs->n_new_bridges + 1)
                                 * sizeof *ovs->new_bridges);
+    /* An smap cannot simply be moved in memory (an hmap with at most one
+     * element points into itself). */
+    for (size_t i = 0; i < ovs->n_new_bridges; i++) {
+        hmap_moved(&ovs->new_bridges[i].external_ids.map);
+    }
     struct ovs_new_bridge *nb = &ovs->new_bridges[ovs->n_new_bridges++];
     nb->name = xstrdup(sw->name);
     nb->datapath_type = xstrdup(datapath_type);
@@ -716,6 +721,9 @@ ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
 
     ovs->attaches = xrealloc(ovs->attaches,
                              (ovs->n_attaches + 1) * sizeof *ovs->attaches);
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        hmap_moved(&ovs->attaches[i].iface_external_ids.map);
+    }
     struct ovs_attach *a = &ovs->attaches[ovs->n_attaches++];
     a->bridge = xstrdup(sw->name);
     a->ifname = xstrdup(end->ifname);

@@ -23,6 +23,7 @@ int
 main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
+    vplug_vlog_init_command();
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         printf("usage: %s COMMAND [ARG...]\ncommands:\n", argv[0]);
         for (struct vplug_test *t = tests; t; t = t->next) {

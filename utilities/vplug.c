@@ -701,11 +701,7 @@ int
 main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
-    /* As ovs-vsctl does: warnings and errors on the console.  A missing
-     * pidfile is an answer to "sandbox status", not a warning. */
-    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
-    vlog_set_levels(vlog_module_from_name("daemon_unix"), VLF_CONSOLE,
-                    VLL_ERR);
+    vplug_vlog_init_command();
     parse_options(argc, argv);
     argc -= optind;
     argv += optind;
