@@ -16,5 +16,8 @@ lib_libvplug_la_SOURCES += \
 	plugin/vif.c plugin/vif.h
 
 sbin_PROGRAMS += plugin/vplugd
-plugin_vplugd_SOURCES = plugin/vplugd.c
+plugin_vplugd_SOURCES = \
+	plugin/vplugd.c plugin/vplugd.h \
+	plugin/vplugd-commands.c \
+	plugin/vplugd-heal.c
 plugin_vplugd_LDADD = $(VPLUG_LIBS)
