@@ -12,6 +12,10 @@
 
 struct engine_opts;
 struct rtnl;
+struct vlog_module;
+
+/* The engine's log module, "engine" (engine.c defines it). */
+extern struct vlog_module *const engine_module;
 
 /* What the state file says about one switch. */
 struct state_switch {
@@ -189,6 +193,7 @@ int attach_ports(struct engine *e, const struct topology *eff,
 void start_commit_backends(struct engine *e);
 int commit_backends(struct engine *e, char **errp);
 void abort_backends(struct engine *e);
+void remove_stale_ports(struct engine *e, const struct topology *eff);
 int detach_link_ports(struct engine *e, const struct topology *eff,
                       const struct topo_link *l, char **errp);
 

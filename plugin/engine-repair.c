@@ -210,6 +210,8 @@ engine_repair(const char *name, const struct engine_opts *opts,
         goto out;
     }
     struct topology *eff = effective_topology(st.topo, &st);
+    /* First, so that the check counts the ports it removed as missing. */
+    remove_stale_ports(&e, eff);
     *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);

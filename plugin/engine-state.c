@@ -428,9 +428,10 @@ state_inherit(struct state *st, const struct state *old)
 
 /* ---- Reading back: load, list. ---- */
 
-int
-engine_load(const char *name, const struct engine_opts *opts,
-            struct topology **topop, char **errp)
+/* engine_load() or, if 'effective', engine_load_effective(). */
+static int
+load(const char *name, const struct engine_opts *opts, bool effective,
+     struct topology **topop, char **errp)
 {
     struct state st;
     *topop = NULL;
@@ -439,12 +440,29 @@ engine_load(const char *name, const struct engine_opts *opts,
     if (error == ENOENT) {
         *errp = xasprintf("topology '%s' is not applied (no state in %s)",
                           name, state_dir(opts));
+    } else if (!error && effective) {
+        *topop = effective_topology(st.topo, &st);
+        state_uninit(&st);
     } else if (!error) {
         *topop = st.topo;
         st.topo = NULL;
         state_uninit(&st);
     }
     return error;
+}
+
+int
+engine_load(const char *name, const struct engine_opts *opts,
+            struct topology **topop, char **errp)
+{
+    return load(name, opts, false, topop, errp);
+}
+
+int
+engine_load_effective(const char *name, const struct engine_opts *opts,
+                      struct topology **topop, char **errp)
+{
+    return load(name, opts, true, topop, errp);
 }
 
 int

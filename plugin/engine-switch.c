@@ -32,6 +32,9 @@
 #include "util.h"
 #include "vlog.h"
 
+/* Logs to engine.c's module: the engine has one. */
+#define this_module (*engine_module)
+
 /* ---- Choosing backends. ---- */
 
 const char *
@@ -249,4 +252,87 @@ detach_link_ports(struct engine *e, const struct topology *eff,
         }
     }
     return 0;
+}
+
+/* Before a repair re-creates the devices of switch ports, removes through
+ * their backends the ports of 'eff' whose root-namespace interface is gone
+ * or down (see remove_stale_ports in backend.h).  Failures are logged: the
+ * repair goes on. */
+void
+remove_stale_ports(struct engine *e, const struct topology *eff)
+{
+    struct svec links = SVEC_EMPTY_INITIALIZER;
+    struct rtnl_link_info *infos;
+    size_t n;
+    int error;
+
+    struct ns_handle *root = engine_ns(e, NULL, &error);
+    if (!root || rtnl_link_list(root->rtnl, &infos, &n)) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (infos[i].admin_up) {
+            svec_add(&links, infos[i].name);
+        }
+    }
+    rtnl_link_info_free_array(infos, n);
+    svec_sort(&links);
+
+    for (int kind = 0; kind < ARRAY_SIZE(e->backends); kind++) {
+        const struct vplug_backend_class *class
+            = vplug_backend_find(topo_switch_kind_name(kind));
+        struct svec stale = SVEC_EMPTY_INITIALIZER;
+
+        for (size_t i = 0; class->remove_stale_ports && i < eff->n_links;
+             i++) {
+            for (int j = 0; j < 2; j++) {
+                const struct topo_end *end = &eff->links[i].ends[j];
+                const struct topo_switch *sw
+                    = end->sw ? topology_find_switch(eff, end->sw) : NULL;
+                if (sw && sw->kind == kind
+                    && !svec_contains(&links, end->ifname)) {
+                    svec_add(&stale, end->ifname);
+                }
+            }
+        }
+        struct vplug_backend *b = stale.n ? engine_backend(e, kind) : NULL;
+        if (b) {
+            char *why = NULL;
+            if (b->class->remove_stale_ports(b, &stale, &why)) {
+                VLOG_WARN("%s: %s", e->ctx.owner, why);
+            }
+            free(why);
+        }
+        svec_destroy(&stale);
+    }
+    svec_destroy(&links);
+}
+
+int
+engine_list_switches(const char *backend, const struct engine_opts *opts,
+                     struct vplug_switch_info **infosp, size_t *n,
+                     char **errp)
+{
+    enum topo_switch_kind kind;
+    struct engine e;
+    int error;
+
+    *infosp = NULL;
+    *n = 0;
+    *errp = NULL;
+    if (!topo_switch_kind_from_name(backend, &kind)
+        || kind == TOPO_SW_DIRECT) {
+        *errp = xasprintf("'%s' is not a switch backend", backend);
+        return EINVAL;
+    }
+    engine_init(&e, "", opts);
+    struct vplug_backend *b = engine_backend(&e, kind);
+    if (b) {
+        error = b->class->list(b, NULL, infosp, n, errp);
+    } else {
+        *errp = xstrdup(e.backend_errors[kind]);
+        error = ENXIO;
+    }
+    engine_uninit(&e);
+    return error;
 }

@@ -1105,6 +1105,57 @@ ovs_commit(struct vplug_backend *backend, char **errp)
 }
 
 static int
+ovs_remove_stale_ports(struct vplug_backend *backend,
+                       const struct svec *ifnames, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    struct vswitch_txn *txn = NULL;
+    int error = 0;
+
+    *errp = NULL;
+    for (size_t i = 0; i < ifnames->n; i++) {
+        const char *ifname = ifnames->names[i];
+        struct vswitch_port *port = vswitch_port_find(ovs->vs, ifname);
+        if (port && port->bridge && owned_by(&port->external_ids,
+                                             ctx->owner)) {
+            if (!txn) {
+                txn = vswitch_txn_create(ovs->vs);
+            }
+            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+            vswitch_txn_del_port(txn, port->bridge, port->uuid);
+            VLOG_DBG("%s: removing port %s, its device is gone", ctx->owner,
+                     ifname);
+        }
+        vswitch_port_free(port);
+    }
+    if (txn) {
+        /* ovs-vswitchd must have closed the old ports before the repair
+         * adds them again: a removal and an addition of the same name that
+         * it sees at once are no change to it. */
+        long long int next_cfg, cur_cfg;
+        char *why = NULL;
+        error = vswitch_txn_commit(txn, ctx->deadline, &next_cfg, &why);
+        if (error) {
+            *errp = xasprintf("cannot remove ports whose devices are gone: "
+                              "%s", why ? why : "unknown error");
+        } else {
+            error = vswitch_wait_cur_cfg(ovs->vs, next_cfg, ctx->deadline,
+                                         &cur_cfg);
+            if (error) {
+                *errp = xasprintf("ovs-vswitchd did not remove the ports "
+                                  "whose devices are gone (cur_cfg stays at "
+                                  "%lld while next_cfg is %lld)", cur_cfg,
+                                  next_cfg);
+            }
+        }
+        free(why);
+        vswitch_txn_destroy(txn);
+    }
+    return error;
+}
+
+static int
 compare_ports(const void *a_, const void *b_)
 {
     const struct vplug_port_info *a = a_;
@@ -1203,5 +1254,6 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .abort = ovs_abort,
     .commit_start = ovs_commit_start,
     .commit = ovs_commit,
+    .remove_stale_ports = ovs_remove_stale_ports,
     .list = ovs_list,
 };

@@ -14,6 +14,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "backend.h"
 #include "daemon.h"
 #include "engine.h"
 #include "netns-pool.h"
@@ -117,15 +118,27 @@ describe_datapaths(const struct vplugd *d, struct ds *out)
             }
         }
     }
-    for (size_t i = 0; i < bridges.n; i++) {
-        struct vswitch_bridge *br = (vswitch_is_ready(d->vs)
-                                     ? vswitch_bridge_find(d->vs,
-                                                           bridges.names[i])
-                                     : NULL);
-        svec_add(&types, !br ? "missing"
-                 : *br->datapath_type ? br->datapath_type : "system");
-        vswitch_bridge_free(br);
+    struct vplug_switch_info *infos = NULL;
+    size_t n_infos = 0;
+    if (bridges.n && vswitch_is_ready(d->vs)) {
+        struct engine_opts opts;
+        char *why = NULL;
+        init_heal_opts(d, &opts);
+        if (engine_list_switches("ovs", &opts, &infos, &n_infos, &why)) {
+            free(why);
+        }
     }
+    for (size_t i = 0; i < bridges.n; i++) {
+        const char *type = "missing";
+        for (size_t j = 0; j < n_infos; j++) {
+            if (!strcmp(infos[j].name, bridges.names[i])
+                && str_startswith(infos[j].variant, "ovs/")) {
+                type = infos[j].variant + strlen("ovs/");
+            }
+        }
+        svec_add(&types, type);
+    }
+    vplug_switch_info_free_array(infos, n_infos);
     svec_sort(&types);
     for (size_t i = 0; i < types.n; ) {
         size_t n = 1;

@@ -14,6 +14,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "backend.h"
 #include "daemon.h"
 #include "engine.h"
 #include "netns-pool.h"
@@ -133,7 +134,7 @@ find_managed(const struct vplugd *d, const char *name)
     return NULL;
 }
 
-static void
+void
 init_heal_opts(const struct vplugd *d, struct engine_opts *opts)
 {
     memset(opts, 0, sizeof *opts);
@@ -177,7 +178,7 @@ reload_topologies(struct vplugd *d)
 
         struct topology *topo;
         char *why = NULL;
-        if (engine_load(name, &opts, &topo, &why)) {
+        if (engine_load_effective(name, &opts, &topo, &why)) {
             VLOG_WARN("cannot load topology %s: %s", name, why);
             free(why);
             continue;
@@ -269,28 +270,35 @@ list_root_links(struct vplugd *d, struct svec *links)
     return 0;
 }
 
-/* Lists "BRIDGE PORT" for every port in the monitor's replica into sorted
- * 'ports'. */
-static void
+/* Lists "BRIDGE PORT" for every port on the Open vSwitch bridges that
+ * carry one of vplug's into sorted 'ports', as the engine sees them.
+ * Returns false if it cannot list them. */
+static bool
 list_ovs_ports(struct vplugd *d, struct svec *ports)
 {
-    struct vswitch_bridge **bridges;
+    struct engine_opts opts;
+    struct vplug_switch_info *infos;
     size_t n;
+    char *why = NULL;
 
-    vswitch_bridges_list(d->vs, &bridges, &n);
+    init_heal_opts(d, &opts);
+    int error = engine_list_switches("ovs", &opts, &infos, &n, &why);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "cannot list the Open vSwitch ports: %s",
+                     why ? why : ovs_strerror(error));
+        free(why);
+        return false;
+    }
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < bridges[i]->ports.n; j++) {
-            struct vswitch_port *port
-                = vswitch_port_get(d->vs, bridges[i]->ports.names[j]);
-            if (port) {
-                svec_add_nocopy(ports, xasprintf("%s %s", bridges[i]->name,
-                                                 port->name));
-                vswitch_port_free(port);
-            }
+        for (size_t j = 0; j < infos[i].n_ports; j++) {
+            svec_add_nocopy(ports, xasprintf("%s %s", infos[i].name,
+                                             infos[i].ports[j].ifname));
         }
     }
-    vswitch_bridges_free(bridges, n);
+    vplug_switch_info_free_array(infos, n);
     sort_strings(ports);
+    return true;
 }
 
 /* True if link "NS IFNAME" exists and is up. */
@@ -374,10 +382,7 @@ check_all(struct vplugd *d, bool listings, bool inside_ns)
     reload_topologies(d);
     if (listings) {
         have_links = !list_root_links(d, &links);
-        have_ports = db_ready;
-        if (have_ports) {
-            list_ovs_ports(d, &ports);
-        }
+        have_ports = db_ready && list_ovs_ports(d, &ports);
     }
 
     for (size_t i = 0; i < d->n_topos; i++) {
@@ -403,64 +408,6 @@ check_all(struct vplugd *d, bool listings, bool inside_ns)
     }
     svec_destroy(&links);
     svec_destroy(&ports);
-}
-
-/* Removes from OVS the ports of 'm' whose interface is gone from the
- * kernel.  ovs-vswitchd does not reopen a port whose device was deleted
- * and created again under the same name (on the userspace datapath its
- * packet socket stays bound to the old device), so a repair that re-creates
- * the link must add the port afresh. */
-static void
-drop_stale_ports(struct vplugd *d, const struct managed *m)
-{
-    struct svec links = SVEC_EMPTY_INITIALIZER;
-    struct vswitch_txn *txn = NULL;
-
-    if (!m->ovs_ports.n || !vswitch_is_ready(d->vs)
-        || list_root_links(d, &links)) {
-        svec_destroy(&links);
-        return;
-    }
-    for (size_t i = 0; i < m->ovs_ports.n; i++) {
-        const char *ifname = strchr(m->ovs_ports.names[i], ' ') + 1;
-        if (sorted_contains(&links, ifname)) {
-            continue;
-        }
-        struct vswitch_port *port = vswitch_port_find(d->vs, ifname);
-        const char *owner = (port ? vswitch_smap_get(&port->external_ids,
-                                                     "vplug-topology")
-                             : NULL);
-        if (port && port->bridge && owner && !strcmp(owner, m->name)) {
-            if (!txn) {
-                txn = vswitch_txn_create(d->vs);
-            }
-            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
-            vswitch_txn_del_port(txn, port->bridge, port->uuid);
-            VLOG_DBG("%s: removing port %s, its device is gone", m->name,
-                     ifname);
-        }
-        vswitch_port_free(port);
-    }
-    if (txn) {
-        /* ovs-vswitchd must have closed the old ports before the repair
-         * adds them again: a removal and an addition of the same name that
-         * it sees at once are no change to it. */
-        long long int deadline = time_msec() + REPAIR_TIMEOUT_MS;
-        long long int next_cfg, cur_cfg;
-        char *why = NULL;
-        if (vswitch_txn_commit(txn, deadline, &next_cfg, &why)) {
-            VLOG_WARN("%s: cannot remove ports whose devices are gone: %s",
-                      m->name, why ? why : "unknown error");
-        } else if (vswitch_wait_cur_cfg(d->vs, next_cfg, deadline,
-                                        &cur_cfg)) {
-            VLOG_WARN("%s: ovs-vswitchd did not remove the ports whose "
-                      "devices are gone (cur_cfg stays at %lld while "
-                      "next_cfg is %lld)", m->name, cur_cfg, next_cfg);
-        }
-        free(why);
-        vswitch_txn_destroy(txn);
-    }
-    svec_destroy(&links);
 }
 
 /* Judges and repairs the topologies suspected for GRACE_MS. */
@@ -503,9 +450,6 @@ repair_suspects(struct vplugd *d)
             if (str_startswith(m->switches.names[j], "ovs ")) {
                 svec_add(&shared, m->switches.names[j] + strlen("ovs "));
             }
-        }
-        if (m->suspect_kind == DRIFT_NS || m->suspect_kind == DRIFT_LINK) {
-            drop_stale_ports(d, m);
         }
         opts.shared_switches = &shared;
         int error = engine_repair(name, &opts, &drift, &n_missing, &why);

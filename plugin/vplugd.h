@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+struct engine_opts;
 struct netns_pool;
 struct rtnl;
 struct vlog_module;
@@ -100,6 +101,7 @@ struct vplugd {
 
 /* vplugd-heal.c */
 void add_unique(struct svec *v, const char *s);
+void init_heal_opts(const struct vplugd *d, struct engine_opts *opts);
 void reload_topologies(struct vplugd *d);
 void heal_init(struct vplugd *d);
 void heal_destroy(struct vplugd *d);
