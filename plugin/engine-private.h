@@ -19,7 +19,7 @@ struct rtnl;
 struct vlog_module;
 
 /* The engine's log module, "engine" (engine.c defines it). */
-extern struct vlog_module *const engine_module;
+extern struct vlog_module *VLM_engine;
 
 /* What the state file says about one switch. */
 struct state_switch {

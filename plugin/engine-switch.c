@@ -37,7 +37,7 @@
 #include "openvswitch/vlog.h"
 
 /* Logs to engine.c's module: the engine has one. */
-#define this_module (*engine_module)
+#define this_module (*VLM_engine)
 
 /* ---- Choosing backends. ---- */
 

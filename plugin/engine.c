@@ -55,7 +55,6 @@
 #include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(engine);
-struct vlog_module *const engine_module = &this_module;
 
 void
 report(const struct engine *e, const char *format, ...)

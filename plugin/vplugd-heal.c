@@ -35,7 +35,7 @@
 #include "vplugd.h"
 
 /* Logs to vplugd.c's module: the daemon has one. */
-#define this_module (*vplugd_module)
+#define this_module (*VLM_vplugd)
 
 /* Desired state and self-healing.
  *

@@ -28,6 +28,7 @@
 #include "openvswitch/vlog.h"
 #include "sandbox.h"
 #include "simap.h"
+#include "stream.h"
 #include "stream-ssl.h"
 #include "unixctl.h"
 #include "util.h"
@@ -36,7 +37,6 @@
 #include "vplugd.h"
 
 VLOG_DEFINE_THIS_MODULE(vplugd);
-struct vlog_module *const vplugd_module = &this_module;
 
 static void parse_options(int argc, char *argv[], struct vplugd *);
 static void pool_run(struct vplugd *);

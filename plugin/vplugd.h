@@ -19,7 +19,7 @@ struct vlog_module;
 struct vswitch;
 
 /* The daemon's log module, "vplugd" (vplugd.c defines it). */
-extern struct vlog_module *const vplugd_module;
+extern struct vlog_module *VLM_vplugd;
 
 /* How often the kernel side is checked without any event (namespaces,
  * links inside namespaces), and how long drift must last before a repair:
