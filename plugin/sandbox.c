@@ -284,7 +284,11 @@ static pid_t
 daemon_pid(const struct sandbox_daemon *d)
 {
     /* OVS's read_pidfile() believes a pid only while that process holds the
-     * file's lock, as ovs-appctl does. */
+     * file's lock, as ovs-appctl does.  No file is an answer, not a
+     * warning. */
+    if (access(d->pidfile, F_OK)) {
+        return 0;
+    }
     pid_t pid = read_pidfile(d->pidfile);
     return pid > 0 ? pid : 0;
 }

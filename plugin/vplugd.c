@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -92,6 +93,9 @@ main(int argc, char *argv[])
      * a handler alone. */
     catch_stop_signals();
     fatal_ignore_sigpipe();
+    /* Warnings and errors on the console, everything from INFO up in the
+     * log file, as before; -v and --verbose=SPEC change that. */
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     parse_options(argc, argv, &d);
 
     daemonize_start(false);
@@ -108,9 +112,13 @@ main(int argc, char *argv[])
 
     error = unixctl_server_create(d.unixctl_path, &server);
     if (error) {
-        ovs_fatal_status(1, "cannot create the control socket %s: %s",
-                         d.unixctl_path ? d.unixctl_path : "(default)",
-                         ovs_strerror(error));
+        /* unixctl_server_create() said why. */
+        exit(EXIT_FAILURE);
+    }
+    /* Only root talks to vplugd: it creates and deletes namespaces. */
+    if (server && chmod(unixctl_server_get_path(server), 0700) < 0) {
+        ovs_fatal(errno, "cannot restrict the control socket %s to its "
+                  "owner", unixctl_server_get_path(server));
     }
     register_commands(&d);
     heal_init(&d);
@@ -252,8 +260,7 @@ parse_options(int argc, char *argv[], struct vplugd *d)
             exit(0);
 
         case 'V':
-            printf("%s (vplug) %s\n", ovs_get_program_name(),
-                   PACKAGE_VERSION);
+            ovs_print_version(0, 0);
             exit(0);
 
         case OPT_BOOTSTRAP_CA_CERT:

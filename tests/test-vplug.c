@@ -22,7 +22,7 @@ vplug_test_register(struct vplug_test *test)
 int
 main(int argc, char *argv[])
 {
-    set_program_name(argv[0]);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
     vplug_vlog_init_command();
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         printf("usage: %s COMMAND [ARG...]\ncommands:\n", argv[0]);

@@ -687,7 +687,7 @@ parse_options(int argc, char *argv[])
         case 'h':
             usage();
         case 'V':
-            printf("vplug (vplug) %s\n", PACKAGE_VERSION);
+            ovs_print_version(0, 0);
             exit(0);
         default:
             fprintf(stderr, "(Use \"%s --help\" for help.)\n",
@@ -700,7 +700,7 @@ parse_options(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-    set_program_name(argv[0]);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
     vplug_vlog_init_command();
     parse_options(argc, argv);
     argc -= optind;
