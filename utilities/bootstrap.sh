@@ -22,9 +22,10 @@ cd "$top"
 # Packages: build tools and libraries, then the peers the tests run against.
 # openvswitch-source is the OVS tree whose libopenvswitch vplug links (Debian
 # has no -dev package for it); building it needs python3, and libssl-dev for
-# ssl: remotes.
+# ssl: remotes, and libcap-ng-dev for the OVS daemon option --user (it keeps
+# only the capabilities the daemon needs after dropping root).
 pkgs="gcc make autoconf automake libtool pkg-config python3
-      libjansson-dev libnl-3-dev libnl-route-3-dev libssl-dev
+      libjansson-dev libnl-3-dev libnl-route-3-dev libssl-dev libcap-ng-dev
       openvswitch-source
       openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
       util-linux procps jq time"
