@@ -9,6 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* A key/value pair (external_ids). */
 struct topo_kv {
@@ -98,14 +102,14 @@ int topology_read_text(const char *file_name, const char *what,
  * Returns NULL and a new topology in '*topop', or an error message
  * "FILE:LINE:COLUMN: message" (caller frees) and NULL in '*topop'. */
 char *topology_parse_file(const char *file_name, struct topology **topop)
-    WARN_UNUSED_RESULT;
+    OVS_WARN_UNUSED_RESULT;
 /* The same for 'text'; 'file_name' only labels messages. */
 char *topology_parse_string(const char *text, const char *file_name,
-                            struct topology **topop) WARN_UNUSED_RESULT;
+                            struct topology **topop) OVS_WARN_UNUSED_RESULT;
 
 /* Validates a topology built in memory (by "vplug link" or a generator):
  * the same checks as the parser.  Returns NULL or a message. */
-char *topology_validate(const struct topology *) WARN_UNUSED_RESULT;
+char *topology_validate(const struct topology *) OVS_WARN_UNUSED_RESULT;
 
 /* Returns the topology as a JSON text in the file format, which
  * topology_parse_string() reads back into an equal topology.  Caller
@@ -132,7 +136,7 @@ char *topology_generate_ifname(const char *name, size_t link_idx,
  * prefix length (malloc'd) and the prefix length.  Otherwise returns a
  * message naming 'cidr'. */
 char *topology_parse_cidr(const char *cidr, int *family, char **addrp,
-                          int *plenp) WARN_UNUSED_RESULT;
+                          int *plenp) OVS_WARN_UNUSED_RESULT;
 
 /* The names a topology holds, which the CLI and vplugd's commands take
  * too.  Several become paths (STATE_DIR/TOPOLOGY.json, /run/netns/NS,
@@ -151,14 +155,14 @@ enum topo_name_kind {
  * naming it and the cause (caller frees).  The parser and every command
  * that takes a name from a user check names with this one function. */
 char *topology_check_name(enum topo_name_kind, const char *name)
-    WARN_UNUSED_RESULT;
+    OVS_WARN_UNUSED_RESULT;
 
 /* Parses a "vplug link" endpoint "NS[/IFNAME][=ADDR/PLEN]" (NS "-": the
  * current namespace) into 'end' (initialized by the caller): its namespace,
  * interface name and address, each checked.  Returns NULL or a message
  * naming the endpoint (caller frees). */
 char *topology_parse_endpoint(const char *, struct topo_end *)
-    WARN_UNUSED_RESULT;
+    OVS_WARN_UNUSED_RESULT;
 
 /* vplug's own external_ids keys ("vplug-topology", the ownership tag, and
  * "vplug-probe") begin with this prefix; a topology may not set them. */

@@ -8,6 +8,7 @@
 #include "topology.h"
 #include "util.h"
 #include "vif.h"
+#include "vplug-util.h"
 
 /* The arguments of the commands that take names, by position. */
 struct command_args {

@@ -14,6 +14,6 @@
  * are valid, otherwise a message naming the bad argument and the cause
  * (caller frees).  Other commands' arguments are not names: NULL. */
 char *commands_check_args(const char *command, int argc,
-                          const char *const argv[]) WARN_UNUSED_RESULT;
+                          const char *const argv[]) OVS_WARN_UNUSED_RESULT;
 
 #endif /* commands.h */

@@ -10,7 +10,8 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) $(CPPFLAGS)
 # Everything the targets link besides vplug's own code, in one place.
-FUZZ_LINK = $(LIBNL_ROUTE_LIBS) $(LIBNL_LIBS) $(JANSSON_LIBS) -lpthread
+FUZZ_LINK = $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a $(LIBNL_ROUTE_LIBS) \
+	$(LIBNL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) -latomic -lm -lpthread
 FUZZ_LIB_SRCS = $(filter %.c,$(lib_libvplug_la_SOURCES))
 FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB = tests/fuzz/libvplug-fuzz.a

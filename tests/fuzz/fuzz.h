@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
