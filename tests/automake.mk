@@ -26,6 +26,7 @@ TESTSUITE_AT = \
 	tests/probe.at \
 	tests/seeds.at \
 	tests/cli.at \
+	tests/completion.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at
@@ -64,7 +65,8 @@ tests/package.m4: $(top_srcdir)/configure.ac
 .PHONY: bench soak
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
-	tests/bench/plug-bench tests/ns-lib.sh
+	tests/bench/plug-bench tests/ns-lib.sh \
+	tests/complete.bash
 bench: all
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all

@@ -8,3 +8,15 @@ EXTRA_DIST += utilities/vplug.8 utilities/vplugd.8 \
 	utilities/vplugd.service utilities/vplug.bash-completion \
 	utilities/bootstrap.sh utilities/vplug-demo.sh \
 	utilities/seeds
+
+# bash-completion loads completions/NAME for command NAME on demand.
+bashcompdir = $(datadir)/bash-completion/completions
+install-data-local: install-bash-completion
+install-bash-completion:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompdir)'
+	$(INSTALL_DATA) '$(srcdir)/utilities/vplug.bash-completion' \
+		'$(DESTDIR)$(bashcompdir)/vplug'
+uninstall-local: uninstall-bash-completion
+uninstall-bash-completion:
+	rm -f '$(DESTDIR)$(bashcompdir)/vplug'
+.PHONY: install-bash-completion uninstall-bash-completion
