@@ -2,6 +2,7 @@
 lib_libvplug_la_SOURCES += \
 	plugin/backend.c plugin/backend.h \
 	plugin/engine.c plugin/engine.h \
+	plugin/graph.c plugin/graph.h \
 	plugin/direct.c \
 	plugin/bridge.c \
 	plugin/ovs.c \

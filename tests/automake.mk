@@ -27,6 +27,7 @@ TESTSUITE_AT = \
 	tests/seeds.at \
 	tests/cli.at \
 	tests/completion.at \
+	tests/graph.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at

@@ -7,7 +7,7 @@ man_MANS += utilities/vplug.8 utilities/vplugd.8
 EXTRA_DIST += utilities/vplug.8 utilities/vplugd.8 \
 	utilities/vplugd.service utilities/vplug.bash-completion \
 	utilities/bootstrap.sh utilities/vplug-demo.sh \
-	utilities/seeds
+	utilities/seeds utilities/doc/seed4-ovs.svg
 
 # bash-completion loads completions/NAME for command NAME on demand.
 bashcompdir = $(datadir)/bash-completion/completions

@@ -23,7 +23,7 @@ cd "$top"
 pkgs="gcc make autoconf automake libtool pkg-config
       libjansson-dev libnl-3-dev libnl-route-3-dev
       openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
-      util-linux procps jq time bash-completion"
+      util-linux procps jq time bash-completion graphviz"
 echo "== installing packages"
 # Installing openvswitch-switch must not start a system OVS: vplug runs its
 # own private one.  policy-rc.d (only if none exists) stops the package's

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "graph.h"
 #include "sandbox.h"
 #include "topo-gen.h"
 #include "topology.h"
@@ -69,6 +70,8 @@ Commands:\n\
   show [NAME]            show applied topologies and their live state\n\
   verify FILE|NAME [--all]\n\
                          ping between every pair of ends on a segment\n\
+  graph FILE|NAME [--format=dot|svg] [--verify]\n\
+                         draw the lab (its live state if applied)\n\
   link A B [--via=direct|bridge:BR|ovs:BR] [--name=NAME]\n\
                          join endpoints NS[/IFNAME][=ADDR/PLEN] (NS - is the\n\
                          current namespace)\n\
@@ -288,6 +291,42 @@ cmd_verify(int argc, char *argv[])
         return fail(err);
     }
     return n_failed ? EXIT_FAILED : 0;
+}
+
+static int
+cmd_graph(int argc, char *argv[])
+{
+    const char *arg = NULL;
+    enum graph_format format = GRAPH_DOT;
+    bool verify = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--verify")) {
+            verify = true;
+        } else if (!strcmp(argv[i], "--format=dot")) {
+            format = GRAPH_DOT;
+        } else if (!strcmp(argv[i], "--format=svg")) {
+            format = GRAPH_SVG;
+        } else if (str_startswith(argv[i], "--")) {
+            usage_error("graph: unknown option '%s' (graph takes "
+                        "--format=dot|svg and --verify)", argv[i]);
+        } else if (!arg) {
+            arg = argv[i];
+        } else {
+            usage_error("graph takes one topology file or name");
+        }
+    }
+    if (!arg) {
+        usage_error("graph takes one topology file or name");
+    }
+
+    struct topology *topo = is_file_arg(arg) ? parse_topology_or_exit(arg)
+                                             : NULL;
+    struct engine_opts eo;
+    char *err;
+    engine_opts_init(&eo);
+    int error = graph_run(topo, arg, format, verify, &eo, &err);
+    topology_destroy(topo);
+    return error ? fail(err) : 0;
 }
 
 /* Parses endpoint "NS[/IFNAME][=ADDR/PLEN]" into 'end'. */
@@ -592,6 +631,7 @@ static const struct command commands[] = {
     { "destroy", cmd_destroy, true },
     { "show", cmd_show, true },
     { "verify", cmd_verify, false },
+    { "graph", cmd_graph, false },
     { "link", cmd_link, true },
     { "generate", cmd_generate, false },
     { "sandbox", cmd_sandbox, false },
