@@ -28,6 +28,7 @@ TESTSUITE_AT = \
 	tests/cli.at \
 	tests/completion.at \
 	tests/graph.at \
+	tests/json.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at

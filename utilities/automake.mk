@@ -1,6 +1,7 @@
 # The vplug command, its man pages, completion and service unit.
 bin_PROGRAMS += utilities/vplug
-utilities_vplug_SOURCES = utilities/vplug.c
+utilities_vplug_SOURCES = utilities/vplug.c \
+	utilities/vplug-json.c utilities/vplug-json.h
 utilities_vplug_LDADD = $(VPLUG_LIBS)
 
 man_MANS += utilities/vplug.8 utilities/vplugd.8

@@ -14,12 +14,14 @@
 
 #include "engine.h"
 #include "graph.h"
+#include "netns.h"
 #include "sandbox.h"
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
 #include "vif.h"
 #include "vlog.h"
+#include "vplug-json.h"
 
 VLOG_DEFINE_THIS_MODULE(vplug);
 
@@ -41,6 +43,19 @@ struct options {
 
 static struct options options;
 
+/* --format=json: the engine's report lines, for the command's object, and
+ * what the command works on, for error objects. */
+static struct svec json_messages = SVEC_EMPTY_INITIALIZER;
+static const char *json_object_name;
+
+/* Prints JSON text 'text' (and frees it) to 'stream'. */
+static void
+put_json(FILE *stream, char *text)
+{
+    fputs(text, stream);
+    free(text);
+}
+
 static void NO_RETURN
 usage_error(const char *format, ...) PRINTF_FORMAT(1, 2);
 
@@ -48,10 +63,16 @@ static void
 usage_error(const char *format, ...)
 {
     va_list args;
-    fprintf(stderr, "%s: ", get_program_name());
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    char *msg = xvasprintf(format, args);
     va_end(args);
+    if (options.json) {
+        put_json(stderr, vplug_json_error(msg, json_object_name, NULL));
+        free(msg);
+        exit(EXIT_USAGE);
+    }
+    fprintf(stderr, "%s: %s", get_program_name(), msg);
+    free(msg);
     fprintf(stderr, "\n(Use \"%s --help\" for help.)\n", get_program_name());
     exit(EXIT_USAGE);
 }
@@ -90,7 +111,7 @@ Options:\n\
                          (default $VPLUG_DB, else unix:$OVS_RUNDIR/db.sock,\n\
                          else unix:/var/run/openvswitch/db.sock)\n\
   --sandbox[=DIR]        use (and start if needed) a private OVS in DIR\n\
-  --format=text|json     output format of show and verify\n\
+  --format=text|json     output format (json: one object; see vplug(8))\n\
   --timeout=SECONDS      bound on every wait (default 30)\n\
   --dry-run              print the plan, change nothing\n\
   -v, --verbose          log more\n\
@@ -119,6 +140,10 @@ default_db(void)
 static void
 print_report(void *aux OVS_UNUSED, const char *line)
 {
+    if (options.json) {
+        svec_add(&json_messages, line);
+        return;
+    }
     printf("%s\n", line);
     fflush(stdout);
 }
@@ -148,6 +173,11 @@ engine_opts_init(struct engine_opts *eo)
 static int
 fail(char *err)
 {
+    if (options.json) {
+        put_json(stderr, vplug_json_error(err, json_object_name, NULL));
+        free(err);
+        return EXIT_FAILED;
+    }
     fprintf(stderr, "%s: %s\n", get_program_name(), err);
     free(err);
     return EXIT_FAILED;
@@ -159,7 +189,11 @@ parse_topology_or_exit(const char *file_name)
 {
     struct topology *topo;
     char *err = topology_parse_file(file_name, &topo);
-    if (err) {
+    if (err && options.json) {
+        put_json(stderr, vplug_json_error(err, file_name, file_name));
+        free(err);
+        exit(EXIT_USAGE);
+    } else if (err) {
         fprintf(stderr, "%s\n", err);
         free(err);
         exit(EXIT_USAGE);
@@ -173,6 +207,21 @@ static bool
 is_file_arg(const char *arg)
 {
     return !strcmp(arg, "-") || access(arg, F_OK) == 0;
+}
+
+/* engine_show() JSON of applied topology 'name', or NULL if it is not
+ * applied.  Caller frees. */
+static char *
+show_json(const char *name, const struct engine_opts *eo)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *err;
+    if (engine_show(name, true, eo, &out, &err)) {
+        free(err);
+        ds_destroy(&out);
+        return NULL;
+    }
+    return ds_steal_cstr(&out);
 }
 
 static void
@@ -195,7 +244,29 @@ apply_topology(struct topology *topo)
     sigaction(SIGTERM, &sa, NULL);
 
     engine_opts_init(&eo);
+    json_object_name = topo->name;
+    struct svec existed = SVEC_EMPTY_INITIALIZER;
+    char *before = NULL;
+    if (options.json) {
+        for (size_t i = 0; i < topo->n_links; i++) {
+            for (int j = 0; j < 2; j++) {
+                const char *ns = topo->links[i].ends[j].ns;
+                if (ns && netns_exists(ns)) {
+                    svec_add(&existed, ns);
+                }
+            }
+        }
+        before = show_json(topo->name, &eo);
+    }
     int error = engine_apply(topo, &eo, &err);
+    if (!error && options.json) {
+        char *after = show_json(topo->name, &eo);
+        put_json(stdout, vplug_json_apply(topo->name, &existed, before,
+                                          after, &json_messages));
+        free(after);
+    }
+    svec_destroy(&existed);
+    free(before);
     return error ? fail(err) : 0;
 }
 
@@ -228,9 +299,16 @@ cmd_destroy(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+    json_object_name = name;
+    char *before = options.json ? show_json(name, &eo) : NULL;
     int error = engine_destroy(name, topo, &eo, &err);
+    if (!error && options.json) {
+        put_json(stdout, vplug_json_destroy(name, before, &json_messages));
+    }
+    free(before);
+    int status = error ? fail(err) : 0;
     topology_destroy(topo);
-    return error ? fail(err) : 0;
+    return status;
 }
 
 static int
@@ -244,6 +322,7 @@ cmd_show(int argc, char *argv[])
     struct ds out = DS_EMPTY_INITIALIZER;
     char *err;
     engine_opts_init(&eo);
+    json_object_name = argc > 1 ? argv[1] : NULL;
     int error = engine_show(argc > 1 ? argv[1] : NULL, options.json, &eo,
                             &out, &err);
     fputs(ds_cstr(&out), stdout);
@@ -282,15 +361,14 @@ cmd_verify(int argc, char *argv[])
     char *err;
     int n_failed;
     engine_opts_init(&eo);
+    json_object_name = name;
     int error = engine_verify(name, all, options.json, &eo, &out, &n_failed,
                               &err);
     fputs(ds_cstr(&out), stdout);
     ds_destroy(&out);
+    int status = error ? fail(err) : n_failed ? EXIT_FAILED : 0;
     free(name);
-    if (error) {
-        return fail(err);
-    }
-    return n_failed ? EXIT_FAILED : 0;
+    return status;
 }
 
 static int
@@ -324,6 +402,7 @@ cmd_graph(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+    json_object_name = topo ? topo->name : arg;
     int error = graph_run(topo, arg, format, verify, &eo, &err);
     topology_destroy(topo);
     return error ? fail(err) : 0;
@@ -475,15 +554,17 @@ cmd_link(int argc, char *argv[])
         }
     }
 
+    json_object_name = topo->name;
     char *err = topology_validate(topo);
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
         topology_destroy(topo);
         return EXIT_USAGE;
     }
 
-    printf("topology %s\n", topo->name);
+    if (!options.json) {
+        printf("topology %s\n", topo->name);
+    }
     int status = apply_topology(topo);
     topology_destroy(topo);
     return status;
@@ -534,13 +615,14 @@ cmd_generate(int argc, char *argv[])
         name = default_name;
     }
     struct topology *topo;
+    json_object_name = name;
     char *err = topo_gen(shape, n, kind, subnet, name, &topo);
-    free(default_name);
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
+        free(default_name);
         return EXIT_USAGE;
     }
+    free(default_name);
     char *text = topology_to_string(topo);
     printf("%s\n", text);
     free(text);
@@ -559,24 +641,35 @@ cmd_sandbox(int argc, char *argv[])
                        : SANDBOX_DEFAULT_DIR);
     char *err = NULL;
     int error;
+    json_object_name = dir;
     if (!strcmp(argv[1], "start")) {
         error = sandbox_start(dir, &err);
-        if (!error) {
+        if (!error && !options.json) {
             printf("sandbox running in %s (db unix:%s/db.sock)\n", dir, dir);
         }
     } else if (!strcmp(argv[1], "stop")) {
         error = sandbox_stop(dir, &err);
-        if (!error) {
+        if (!error && !options.json) {
             printf("sandbox in %s stopped\n", dir);
         }
     } else if (!strcmp(argv[1], "status")) {
         struct ds out = DS_EMPTY_INITIALIZER;
         error = sandbox_status(dir, &out);
-        fputs(ds_cstr(&out), stdout);
+        if (options.json) {
+            put_json(stdout, vplug_json_sandbox(argv[1], ds_cstr(&out)));
+        } else {
+            fputs(ds_cstr(&out), stdout);
+        }
         ds_destroy(&out);
         return error ? EXIT_FAILED : 0;
     } else {
         usage_error("sandbox takes start, stop or status, not '%s'", argv[1]);
+    }
+    if (!error && options.json) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+        sandbox_status(dir, &out);
+        put_json(stdout, vplug_json_sandbox(argv[1], ds_cstr(&out)));
+        ds_destroy(&out);
     }
     return error ? fail(err) : 0;
 }
@@ -588,10 +681,13 @@ cmd_plug(int argc, char *argv[])
     struct vif_request req;
     char *err = vif_request_parse(argc - 1, (const char *const *) argv + 1,
                                   &req);
+    char *object = (argc > 2 ? xasprintf("%s/%s", argv[1], argv[2])
+                    : NULL);
+    json_object_name = object;
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
         vif_request_uninit(&req);
+        free(object);
         return EXIT_USAGE;
     }
 
@@ -599,12 +695,21 @@ cmd_plug(int argc, char *argv[])
     bool changed;
     engine_opts_init(&eo);
     int error = vif_plug(&req, &eo, &changed, &err);
-    if (!error && !changed) {
+    if (!error && options.json) {
+        char *name = vif_topology_name(req.ns, req.ifname);
+        char *after = show_json(name, &eo);
+        put_json(stdout, vplug_json_plug(req.ns, req.ifname, req.sw, name,
+                                         changed, after, &json_messages));
+        free(after);
+        free(name);
+    } else if (!error && !changed) {
         printf("'%s' in namespace '%s' is already plugged\n", req.ifname,
                req.ns);
     }
     vif_request_uninit(&req);
-    return error ? fail(err) : 0;
+    int status = error ? fail(err) : 0;
+    free(object);
+    return status;
 }
 
 static int
@@ -616,8 +721,20 @@ cmd_unplug(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+    char *object = xasprintf("%s/%s", argv[1], argv[2]);
+    json_object_name = object;
+    char *name = vif_topology_name(argv[1], argv[2]);
+    char *before = options.json ? show_json(name, &eo) : NULL;
     int error = vif_unplug(argv[1], argv[2], &eo, &err);
-    return error ? fail(err) : 0;
+    if (!error && options.json) {
+        put_json(stdout, vplug_json_unplug(argv[1], argv[2], before != NULL,
+                                           &json_messages));
+    }
+    free(before);
+    free(name);
+    int status = error ? fail(err) : 0;
+    free(object);
+    return status;
 }
 
 struct command {
@@ -754,6 +871,7 @@ main(int argc, char *argv[])
     }
 
     int status = cmd->func(argc, argv);
+    svec_destroy(&json_messages);
     free(options.db);
     free(options.sandbox_dir);
     return status;
