@@ -120,6 +120,20 @@ state_file_name(const struct engine_opts *opts, const char *name)
     return xasprintf("%s/%s.json", state_dir(opts), name);
 }
 
+/* Tells opts->progress that 'done' of 'total' items of 'phase' are done;
+ * kernel workers call it from their threads. */
+static void
+progress(const struct engine *e, const char *phase, size_t done,
+         size_t total)
+{
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    if (e->opts->progress) {
+        pthread_mutex_lock(&mutex);
+        e->opts->progress(e->opts->report_aux, phase, done, total);
+        pthread_mutex_unlock(&mutex);
+    }
+}
+
 /* Returns a printable name for namespace 'ns'. */
 static const char *
 ns_label(const char *ns)
@@ -1992,6 +2006,8 @@ struct kernel_work {
     bool addresses;             /* Phase 3 (on 'plinks'): addresses,
                                  * routes, sysctls. */
     size_t start, step;
+    size_t *n_done;             /* Items done by every worker (atomic). */
+    const char *phase;          /* For progress(). */
     const struct topology *old_eff;     /* What was applied, or NULL. */
     bool old_applying;          /* That apply did not finish. */
     struct state st;            /* Created namespaces, sysctls changed. */
@@ -2097,6 +2113,10 @@ kernel_worker(void *w_)
         }
         w->n_created += created;
         w->err_idx = i;
+        if (!w->error) {
+            progress(&w->e, w->phase,
+                     __atomic_add_fetch(w->n_done, 1, __ATOMIC_RELAXED), n);
+        }
     }
     return NULL;
 }
@@ -2117,6 +2137,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
     size_t n_workers = n_items >= 64 && n_cpus > 1 ? MIN(n_cpus, 4) : 1;
     struct kernel_work *works = xcalloc(n_workers, sizeof *works);
     pthread_t *threads = xcalloc(n_workers, sizeof *threads);
+    size_t n_done = 0;
 
     for (size_t i = 0; i < n_workers; i++) {
         struct kernel_work *w = &works[i];
@@ -2129,6 +2150,9 @@ run_kernel_work(struct engine *e, const struct svec *names,
         w->addresses = addresses;
         w->start = i;
         w->step = n_workers;
+        w->n_done = &n_done;
+        w->phase = (names ? "creating namespaces"
+                    : addresses ? "configuring links" : "creating links");
         w->old_eff = old_eff;
         w->old_applying = old_applying;
         state_init(&w->st);
@@ -2482,9 +2506,12 @@ destroy_state(struct engine *e, struct state *st, char **errp)
 
     /* Then the kernel: links outside our namespaces, the namespaces, and
      * the sysctls of namespaces that stay. */
+    size_t n_links = effs[0]->n_links + (effs[1] ? effs[1]->n_links : 0);
+    size_t n_deleted = 0;
     for (size_t t = 0; t < 2 && !error; t++) {
         for (size_t i = 0; effs[t] && i < effs[t]->n_links && !error; i++) {
             error = delete_link(e, &effs[t]->links[i], &st->created_ns, errp);
+            progress(e, "deleting links", ++n_deleted, n_links);
         }
     }
     for (size_t i = 0; i < st->n_sysctls && !error; i++) {
@@ -2515,6 +2542,7 @@ destroy_state(struct engine *e, struct state *st, char **errp)
         } else {
             svec_add(&dead, ns);
         }
+        progress(e, "deleting namespaces", i + 1, st->created_ns.n);
     }
     VLOG_DBG("destroy: %zu namespaces deleted after %lld ms", dead.n,
              time_msec() - start);
@@ -3276,8 +3304,8 @@ engine_verify(const char *name, bool all, bool as_json,
         if (error) {
             *errp = xasprintf("cannot probe topology '%s': %s", name,
                               ovs_strerror(error));
-        } else if (opts->progress && n_pairs > BATCH) {
-            opts->progress(opts->report_aux, done + n, n_pairs);
+        } else {
+            progress(&e, "probing pairs", done + n, n_pairs);
         }
     }
 

@@ -29,6 +29,7 @@ TESTSUITE_AT = \
 	tests/completion.at \
 	tests/graph.at \
 	tests/json.at \
+	tests/progress.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at

@@ -22,6 +22,7 @@
 #include "vif.h"
 #include "vlog.h"
 #include "vplug-json.h"
+#include "vplug-progress.h"
 
 VLOG_DEFINE_THIS_MODULE(vplug);
 
@@ -140,20 +141,13 @@ default_db(void)
 static void
 print_report(void *aux OVS_UNUSED, const char *line)
 {
+    vplug_progress_end();
     if (options.json) {
         svec_add(&json_messages, line);
         return;
     }
     printf("%s\n", line);
     fflush(stdout);
-}
-
-/* On a terminal, long runs show how far they are. */
-static void
-print_progress(void *aux OVS_UNUSED, size_t done, size_t total)
-{
-    fprintf(stderr, "\r%zu of %zu pairs probed%s", done, total,
-            done == total ? "\n" : "");
 }
 
 static void
@@ -166,13 +160,14 @@ engine_opts_init(struct engine_opts *eo)
     eo->dry_run = options.dry_run;
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
-    eo->progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    eo->progress = vplug_progress_callback();
 }
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
 static int
 fail(char *err)
 {
+    vplug_progress_end();
     if (options.json) {
         put_json(stderr, vplug_json_error(err, json_object_name, NULL));
         free(err);
@@ -364,6 +359,7 @@ cmd_verify(int argc, char *argv[])
     json_object_name = name;
     int error = engine_verify(name, all, options.json, &eo, &out, &n_failed,
                               &err);
+    vplug_progress_end();
     fputs(ds_cstr(&out), stdout);
     ds_destroy(&out);
     int status = error ? fail(err) : n_failed ? EXIT_FAILED : 0;
@@ -871,6 +867,7 @@ main(int argc, char *argv[])
     }
 
     int status = cmd->func(argc, argv);
+    vplug_progress_end();
     svec_destroy(&json_messages);
     free(options.db);
     free(options.sandbox_dir);
