@@ -1,4 +1,3 @@
-# The OVSDB (RFC 7047) client and typed helpers for the Open_vSwitch schema.
+# vplug's view of the Open_vSwitch database, on OVS's IDL (vswitch-idl).
 lib_libvplug_la_SOURCES += \
-	ovsdb/ovsdb-client.c ovsdb/ovsdb-client.h \
 	ovsdb/vswitch.c ovsdb/vswitch.h

@@ -3,7 +3,7 @@
 #include "graph.h"
 
 #include <errno.h>
-#include <jansson.h>
+#include "vjson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,10 @@
 #include "engine.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Live state of one switch, from "show". */
 struct graph_switch {

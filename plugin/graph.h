@@ -8,6 +8,8 @@
 #define GRAPH_H 1
 
 #include "util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
 
 struct engine_opts;
 struct topology;
@@ -19,7 +21,7 @@ struct topology;
  * them cannot be read (then 'out' is unchanged). */
 char *graph_to_dot(const struct topology *topo, const char *show_json,
                    const char *verify_json, struct ds *out)
-    WARN_UNUSED_RESULT;
+    OVS_WARN_UNUSED_RESULT;
 
 /* Output formats of graph_run(). */
 enum graph_format {

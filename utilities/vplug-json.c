@@ -2,11 +2,15 @@
 #include <config.h>
 #include "vplug-json.h"
 
-#include <jansson.h>
+#include "vjson.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Returns a new reference to the object of topology 'name' in 'show_json'
  * (engine_show() output), or NULL. */
@@ -83,22 +87,11 @@ link_existed(const json_t *links, const char *a, const char *b)
 static json_t *
 messages_array(const struct svec *messages)
 {
-    json_t *a = json_array();
+    json_t *a = vjson_array();
     for (size_t i = 0; messages && i < messages->n; i++) {
-        json_array_append_new(a, json_string(messages->names[i]));
+        json_array_append_new(a, vjson_string(messages->names[i]));
     }
     return a;
-}
-
-static bool
-svec_has(const struct svec *v, const char *s)
-{
-    for (size_t i = 0; v && i < v->n; i++) {
-        if (!strcmp(v->names[i], s)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Dumps 'root' (and releases it) as the command's output text. */
@@ -142,7 +135,7 @@ vplug_json_apply(const char *name, const struct svec *existed,
     json_t *root = json_pack("{s:s, s:s}", "command", "apply",
                              "topology", name);
 
-    json_t *nss = json_array();
+    json_t *nss = vjson_array();
     size_t i;
     json_t *v;
     json_array_foreach (json_object_get(after, "namespaces"), i, v) {
@@ -154,14 +147,14 @@ vplug_json_apply(const char *name, const struct svec *existed,
     }
     json_object_set_new(root, "namespaces", nss);
 
-    json_t *sws = json_array();
+    json_t *sws = vjson_array();
     json_array_foreach (json_object_get(after, "switches"), i, v) {
         json_array_append_new(sws, switch_object(
                                   v, json_object_get(before, "switches")));
     }
     json_object_set_new(root, "switches", sws);
 
-    json_t *links = json_array();
+    json_t *links = vjson_array();
     json_array_foreach (json_object_get(after, "links"), i, v) {
         const json_t *ends = json_object_get(v, "ends");
         char *a = end_label(json_array_get(ends, 0));
@@ -234,7 +227,7 @@ vplug_json_plug(const char *ns, const char *ifname, const char *sw,
                              "switch", sw, "topology", name,
                              "changed", changed);
     json_object_set(root, "links", (after ? json_object_get(after, "links")
-                                    : json_array()));
+                                    : vjson_array()));
     json_object_set_new(root, "messages", messages_array(messages));
     json_decref(after);
     return dump(root);
@@ -255,7 +248,7 @@ vplug_json_sandbox(const char *action, const char *status_text)
 {
     json_t *root = json_pack("{s:s, s:s}", "command", "sandbox",
                              "action", action);
-    json_t *daemons = json_array();
+    json_t *daemons = vjson_array();
     bool running = true;
     char *copy = xstrdup(status_text);
     char *save = NULL;
@@ -268,9 +261,9 @@ vplug_json_sandbox(const char *action, const char *status_text)
         *colon = '\0';
         const char *value = colon + 2;
         if (!strcmp(line, "sandbox")) {
-            json_object_set_new(root, "dir", json_string(value));
+            json_object_set_new(root, "dir", vjson_string(value));
         } else if (!strcmp(line, "database")) {
-            json_object_set_new(root, "db", json_string(value));
+            json_object_set_new(root, "db", vjson_string(value));
         } else {
             long long int pid = 0;
             const char *p = strstr(value, "pid ");
@@ -280,7 +273,7 @@ vplug_json_sandbox(const char *action, const char *status_text)
             bool up = str_startswith(value, "running");
             running &= up;
             json_t *d = json_pack("{s:s, s:b}", "name", line, "running", up);
-            json_object_set_new(d, "pid", pid ? json_integer(pid)
+            json_object_set_new(d, "pid", pid ? vjson_integer(pid)
                                               : json_null());
             json_array_append_new(daemons, d);
         }
@@ -296,24 +289,24 @@ vplug_json_sandbox(const char *action, const char *status_text)
 char *
 vplug_json_error(const char *message, const char *object, const char *file)
 {
-    json_t *root = json_object();
+    json_t *root = vjson_object();
     size_t n = file ? strlen(file) : 0;
     int line, column, len = 0;
     if (file && !strncmp(message, file, n) && message[n] == ':'
         && sscanf(message + n, ":%d:%d: %n", &line, &column, &len) == 2
         && len) {
-        json_object_set_new(root, "error", json_string(message + n + len));
-        json_object_set_new(root, "object", json_string(object ? object
+        json_object_set_new(root, "error", vjson_string(message + n + len));
+        json_object_set_new(root, "object", vjson_string(object ? object
                                                         : file));
-        json_object_set_new(root, "file", json_string(file));
-        json_object_set_new(root, "line", json_integer(line));
-        json_object_set_new(root, "column", json_integer(column));
+        json_object_set_new(root, "file", vjson_string(file));
+        json_object_set_new(root, "line", vjson_integer(line));
+        json_object_set_new(root, "column", vjson_integer(column));
     } else {
-        json_object_set_new(root, "error", json_string(message));
-        json_object_set_new(root, "object", object ? json_string(object)
+        json_object_set_new(root, "error", vjson_string(message));
+        json_object_set_new(root, "object", object ? vjson_string(object)
                                                    : json_null());
         if (file) {
-            json_object_set_new(root, "file", json_string(file));
+            json_object_set_new(root, "file", vjson_string(file));
         }
     }
     char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include "util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
 
 /* "apply" and "link": 'existed' names the namespaces of the topology that
  * existed before the run; 'show_before' (NULL if it was not applied) and

@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Phases of fewer items are not drawn, unless they last long. */
 #define PROGRESS_MIN_ITEMS 32
