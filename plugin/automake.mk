@@ -10,6 +10,7 @@ lib_libvplug_la_SOURCES += \
 	plugin/engine-state.c \
 	plugin/engine-switch.c \
 	plugin/engine-verify.c \
+	plugin/graph.c plugin/graph.h \
 	plugin/direct.c \
 	plugin/bridge.c \
 	plugin/ovs.c \

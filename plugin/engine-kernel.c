@@ -527,6 +527,8 @@ struct kernel_work {
     bool addresses;             /* Phase 3 (on 'plinks'): addresses,
                                  * routes, sysctls. */
     size_t start, step;
+    size_t *n_done;             /* Items done by every worker (atomic). */
+    const char *phase;          /* For progress(). */
     const struct topology *old_eff;     /* What was applied, or NULL. */
     bool old_applying;          /* That apply did not finish. */
     struct state st;            /* Created namespaces, sysctls changed. */
@@ -632,6 +634,10 @@ kernel_worker(void *w_)
         }
         w->n_created += created;
         w->err_idx = i;
+        if (!w->error) {
+            progress(&w->e, w->phase,
+                     __atomic_add_fetch(w->n_done, 1, __ATOMIC_RELAXED), n);
+        }
     }
     return NULL;
 }
@@ -652,6 +658,7 @@ run_kernel_work(struct engine *e, const struct svec *names,
     size_t n_workers = n_items >= 64 && n_cpus > 1 ? MIN(n_cpus, 4) : 1;
     struct kernel_work *works = xcalloc(n_workers, sizeof *works);
     pthread_t *threads = xcalloc(n_workers, sizeof *threads);
+    size_t n_done = 0;
 
     for (size_t i = 0; i < n_workers; i++) {
         struct kernel_work *w = &works[i];
@@ -664,6 +671,9 @@ run_kernel_work(struct engine *e, const struct svec *names,
         w->addresses = addresses;
         w->start = i;
         w->step = n_workers;
+        w->n_done = &n_done;
+        w->phase = (names ? "creating namespaces"
+                    : addresses ? "configuring links" : "creating links");
         w->old_eff = old_eff;
         w->old_applying = old_applying;
         state_init(&w->st);

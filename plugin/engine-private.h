@@ -111,6 +111,8 @@ struct plan_link {
 void report(const struct engine *e, const char *format, ...) OVS_PRINTF_FORMAT(2,
             3);
 const char *ns_label(const char *ns);
+void progress(const struct engine *e, const char *phase, size_t done,
+              size_t total);
 int check_stop(char **errp);
 void engine_init(struct engine *e, const char *name,
                  const struct engine_opts *opts);

@@ -35,9 +35,30 @@
 #include "timeval.h"
 #include "openvswitch/vlog.h"
 
-/* Describes the live state of one end into a new JSON object. */
+/* The OpenFlow port OVS gave port 'ifname' of switch 'sw' in 'infos', or
+ * -1 (none yet, or failed). */
+static int
+find_ofport(const struct vplug_switch_info *infos, size_t n_infos,
+            const char *sw, const char *ifname)
+{
+    for (size_t i = 0; i < n_infos; i++) {
+        for (size_t p = 0; !strcmp(infos[i].name, sw)
+                           && p < infos[i].n_ports; p++) {
+            if (!strcmp(infos[i].ports[p].ifname, ifname)) {
+                return infos[i].ports[p].ofport;
+            }
+        }
+    }
+    return -1;
+}
+
+/* Describes the live state of one end into a new JSON object.  'ovs_ports'
+ * (NULL if Open vSwitch could not be asked) lists the OVS switches and
+ * their ports; a port on one of them gets its "ofport". */
 static json_t *
-describe_end(struct engine *e, const struct topo_end *end)
+describe_end(struct engine *e, const struct topology *eff,
+             const struct topo_end *end,
+             const struct vplug_switch_info *ovs_ports, size_t n_ovs)
 {
     const char *ns = end_ns(end);
     json_t *j = vjson_object();
@@ -70,6 +91,14 @@ describe_end(struct engine *e, const struct topo_end *end)
         json_object_set_new(j, "addrs", ja);
     } else {
         json_object_set_new(j, "exists", json_false());
+    }
+    const struct topo_switch *sw = (end->sw
+                                    ? topology_find_switch(eff, end->sw)
+                                    : NULL);
+    if (sw && sw->kind == TOPO_SW_OVS && ovs_ports) {
+        json_object_set_new(j, "ofport", vjson_integer(
+                                find_ofport(ovs_ports, n_ovs, end->sw,
+                                            end->ifname)));
     }
     return j;
 }
@@ -110,15 +139,34 @@ describe_topology(struct engine *e, const struct state *st)
     svec_destroy(&names);
     json_object_set_new(j, "namespaces", nss);
 
+    /* OVS ports: their OpenFlow port numbers. */
+    struct vplug_switch_info *ovs_ports = NULL;
+    size_t n_ovs = 0;
+    bool any_ovs = false;
+    for (size_t i = 0; i < eff->n_switches; i++) {
+        any_ovs |= eff->switches[i].kind == TOPO_SW_OVS;
+    }
+    struct vplug_backend *ovs = any_ovs ? engine_backend(e, TOPO_SW_OVS)
+                                        : NULL;
+    char *err = NULL;
+    if (ovs && ovs->class->list(ovs, NULL, &ovs_ports, &n_ovs, &err)) {
+        free(err);
+        ovs_ports = NULL;
+        n_ovs = 0;
+    }
+
     json_t *links = vjson_array();
     for (size_t i = 0; i < eff->n_links; i++) {
         json_t *ends = vjson_array();
         for (int k = 0; k < 2; k++) {
-            json_array_append_new(ends, describe_end(e, &eff->links[i].ends[k]));
+            json_array_append_new(ends, describe_end(e, eff,
+                                                     &eff->links[i].ends[k],
+                                                     ovs_ports, n_ovs));
         }
         json_array_append_new(links, json_pack("{s:o}", "ends", ends));
     }
     json_object_set_new(j, "links", links);
+    vplug_switch_info_free_array(ovs_ports, n_ovs);
     topology_destroy(eff);
     return j;
 }

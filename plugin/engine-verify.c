@@ -274,8 +274,8 @@ engine_verify(const char *name, bool all, bool as_json,
         if (error) {
             *errp = xasprintf("cannot probe topology '%s': %s", name,
                               ovs_strerror(error));
-        } else if (opts->progress && n_pairs > BATCH) {
-            opts->progress(opts->report_aux, done + n, n_pairs);
+        } else {
+            progress(&e, "probing pairs", done + n, n_pairs);
         }
     }
 

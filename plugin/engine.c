@@ -74,6 +74,20 @@ report(const struct engine *e, const char *format, ...)
     free(line);
 }
 
+/* Tells opts->progress that 'done' of 'total' items of 'phase' are done;
+ * kernel workers call it from their threads. */
+void
+progress(const struct engine *e, const char *phase, size_t done,
+         size_t total)
+{
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    if (e->opts->progress) {
+        pthread_mutex_lock(&mutex);
+        e->opts->progress(e->opts->report_aux, phase, done, total);
+        pthread_mutex_unlock(&mutex);
+    }
+}
+
 /* Returns a printable name for namespace 'ns'. */
 const char *
 ns_label(const char *ns)
@@ -726,9 +740,12 @@ destroy_state(struct engine *e, struct state *st, char **errp)
 
     /* Then the kernel: links outside our namespaces, the namespaces, and
      * the sysctls of namespaces that stay. */
+    size_t n_links = effs[0]->n_links + (effs[1] ? effs[1]->n_links : 0);
+    size_t n_deleted = 0;
     for (size_t t = 0; t < 2 && !error; t++) {
         for (size_t i = 0; effs[t] && i < effs[t]->n_links && !error; i++) {
             error = delete_link(e, &effs[t]->links[i], &st->created_ns, errp);
+            progress(e, "deleting links", ++n_deleted, n_links);
         }
     }
     for (size_t i = 0; i < st->n_sysctls && !error; i++) {
@@ -759,6 +776,7 @@ destroy_state(struct engine *e, struct state *st, char **errp)
         } else {
             svec_add(&dead, ns);
         }
+        progress(e, "deleting namespaces", i + 1, st->created_ns.n);
     }
     VLOG_DBG("destroy: %zu namespaces deleted after %lld ms", dead.n,
              time_msec() - start);

@@ -35,8 +35,12 @@ struct engine_opts {
      * NULL. */
     void (*report)(void *aux, const char *line);
     void *report_aux;
-    /* Progress of long runs (verify): 'done' of 'total'.  May be NULL. */
-    void (*progress)(void *aux, size_t done, size_t total);
+    /* Progress of a run: 'done' of the 'total' items of 'phase'
+     * ("creating namespaces", "probing pairs", ...), called as items
+     * finish, possibly from several threads at once (never two calls at a
+     * time).  May be NULL. */
+    void (*progress)(void *aux, const char *phase, size_t done,
+                     size_t total);
     /* Switches that an apply may create but never owns (VIF plugging: the
      * integration bridge outlives every VIF on it).  May be NULL. */
     const struct svec *shared_switches;

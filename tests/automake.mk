@@ -21,6 +21,10 @@ TESTSUITE_AT = \
 	tests/probe.at \
 	tests/seeds.at \
 	tests/cli.at \
+	tests/completion.at \
+	tests/graph.at \
+	tests/json.at \
+	tests/progress.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at \
@@ -60,7 +64,8 @@ tests/package.m4: $(top_srcdir)/configure.ac
 .PHONY: bench soak
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
-	tests/bench/plug-bench tests/ns-lib.sh
+	tests/bench/plug-bench tests/ns-lib.sh \
+	tests/complete.bash
 bench: all
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all

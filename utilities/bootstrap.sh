@@ -28,7 +28,8 @@ pkgs="gcc make autoconf automake libtool pkg-config python3
       libjansson-dev libnl-3-dev libnl-route-3-dev libssl-dev libcap-ng-dev
       openvswitch-source
       openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
-      util-linux procps jq time
+      util-linux procps jq time bash-completion graphviz
+      debhelper dpkg-dev fakeroot
       clang-15 libfuzzer-15-dev"
 echo "== installing packages"
 # Installing openvswitch-switch must not start a system OVS: vplug runs its
@@ -84,5 +85,22 @@ if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
     # The suite did not run to the end (a build or harness error).
     failed=1
 fi
+
+# The release tarball builds and its root-free tests pass (make distcheck),
+# and the Debian package builds, installs, runs the OVS seed and purges
+# cleanly (make check-deb).  Each counts as one test.
+for target in distcheck check-deb; do
+    echo "== make $target"
+    if make -s -C $build $target \
+            TESTSUITEFLAGS="-j$jobs -k topology -k completion" \
+            DEB_JOBS="$jobs" > $build/$target.log 2>&1; then
+        passed=$((passed + 1))
+        echo "$target: ok"
+    else
+        failed=$((failed + 1))
+        tail -30 $build/$target.log
+        echo "$target: FAILED (see $build/$target.log)"
+    fi
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -14,6 +14,8 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "graph.h"
+#include "netns.h"
 #include "sandbox.h"
 #include "topo-gen.h"
 #include "topology.h"
@@ -25,6 +27,8 @@
 #include "vif.h"
 #include "openvswitch/vlog.h"
 #include "stream-ssl.h"
+#include "vplug-json.h"
+#include "vplug-progress.h"
 
 VLOG_DEFINE_THIS_MODULE(vplug);
 
@@ -46,6 +50,19 @@ struct options {
 
 static struct options options;
 
+/* --format=json: the engine's report lines, for the command's object, and
+ * what the command works on, for error objects. */
+static struct svec json_messages = SVEC_EMPTY_INITIALIZER;
+static const char *json_object_name;
+
+/* Prints JSON text 'text' (and frees it) to 'stream'. */
+static void
+put_json(FILE *stream, char *text)
+{
+    fputs(text, stream);
+    free(text);
+}
+
 static void OVS_NO_RETURN
 usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 
@@ -53,10 +70,16 @@ static void
 usage_error(const char *format, ...)
 {
     va_list args;
-    fprintf(stderr, "%s: ", get_program_name());
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    char *msg = xvasprintf(format, args);
     va_end(args);
+    if (options.json) {
+        put_json(stderr, vplug_json_error(msg, json_object_name, NULL));
+        free(msg);
+        exit(EXIT_USAGE);
+    }
+    fprintf(stderr, "%s: %s", get_program_name(), msg);
+    free(msg);
     fprintf(stderr, "\n(Use \"%s --help\" for help.)\n", get_program_name());
     exit(EXIT_USAGE);
 }
@@ -75,6 +98,8 @@ Commands:\n\
   show [NAME]            show applied topologies and their live state\n\
   verify FILE|NAME [--all]\n\
                          ping between every pair of ends on a segment\n\
+  graph FILE|NAME [--format=dot|svg] [--verify]\n\
+                         draw the lab (its live state if applied)\n\
   link A B [--via=direct|bridge:BR|ovs:BR] [--name=NAME]\n\
                          join endpoints NS[/IFNAME][=ADDR/PLEN] (NS - is the\n\
                          current namespace)\n\
@@ -98,7 +123,7 @@ Options:\n\
   -C, --ca-cert=FILE       CA certificate to verify the server with\n\
   --bootstrap-ca-cert=FILE CA certificate to fetch from the server once\n\
   --sandbox[=DIR]        use (and start if needed) a private OVS in DIR\n\
-  --format=text|json     output format of show and verify\n\
+  --format=text|json     output format (json: one object; see vplug(8))\n\
   --timeout=SECONDS      bound on every wait (default 30)\n\
   --dry-run              print the plan, change nothing\n\
   -v, --verbose          log more\n\
@@ -127,16 +152,13 @@ default_db(void)
 static void
 print_report(void *aux OVS_UNUSED, const char *line)
 {
+    vplug_progress_end();
+    if (options.json) {
+        svec_add(&json_messages, line);
+        return;
+    }
     printf("%s\n", line);
     fflush(stdout);
-}
-
-/* On a terminal, long runs show how far they are. */
-static void
-print_progress(void *aux OVS_UNUSED, size_t done, size_t total)
-{
-    fprintf(stderr, "\r%zu of %zu pairs probed%s", done, total,
-            done == total ? "\n" : "");
 }
 
 static void
@@ -149,13 +171,19 @@ engine_opts_init(struct engine_opts *eo)
     eo->dry_run = options.dry_run;
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
-    eo->progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    eo->progress = vplug_progress_callback();
 }
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
 static int
 fail(char *err)
 {
+    vplug_progress_end();
+    if (options.json) {
+        put_json(stderr, vplug_json_error(err, json_object_name, NULL));
+        free(err);
+        return EXIT_FAILED;
+    }
     fprintf(stderr, "%s: %s\n", get_program_name(), err);
     free(err);
     return EXIT_FAILED;
@@ -167,7 +195,11 @@ parse_topology_or_exit(const char *file_name)
 {
     struct topology *topo;
     char *err = topology_parse_file(file_name, &topo);
-    if (err) {
+    if (err && options.json) {
+        put_json(stderr, vplug_json_error(err, file_name, file_name));
+        free(err);
+        exit(EXIT_USAGE);
+    } else if (err) {
         fprintf(stderr, "%s\n", err);
         free(err);
         exit(EXIT_USAGE);
@@ -196,6 +228,21 @@ is_file_arg(const char *arg)
     return !strcmp(arg, "-") || access(arg, F_OK) == 0;
 }
 
+/* engine_show() JSON of applied topology 'name', or NULL if it is not
+ * applied.  Caller frees. */
+static char *
+show_json(const char *name, const struct engine_opts *eo)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *err;
+    if (engine_show(name, true, eo, &out, &err)) {
+        free(err);
+        ds_destroy(&out);
+        return NULL;
+    }
+    return ds_steal_cstr(&out);
+}
+
 static void
 stop_handler(int sig OVS_UNUSED)
 {
@@ -216,7 +263,29 @@ apply_topology(struct topology *topo)
     sigaction(SIGTERM, &sa, NULL);
 
     engine_opts_init(&eo);
+    json_object_name = topo->name;
+    struct svec existed = SVEC_EMPTY_INITIALIZER;
+    char *before = NULL;
+    if (options.json) {
+        for (size_t i = 0; i < topo->n_links; i++) {
+            for (int j = 0; j < 2; j++) {
+                const char *ns = topo->links[i].ends[j].ns;
+                if (ns && netns_exists(ns)) {
+                    svec_add(&existed, ns);
+                }
+            }
+        }
+        before = show_json(topo->name, &eo);
+    }
     int error = engine_apply(topo, &eo, &err);
+    if (!error && options.json) {
+        char *after = show_json(topo->name, &eo);
+        put_json(stdout, vplug_json_apply(topo->name, &existed, before,
+                                          after, &json_messages));
+        free(after);
+    }
+    svec_destroy(&existed);
+    free(before);
     return error ? fail(err) : 0;
 }
 
@@ -251,9 +320,16 @@ cmd_destroy(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+    json_object_name = name;
+    char *before = options.json ? show_json(name, &eo) : NULL;
     int error = engine_destroy(name, topo, &eo, &err);
+    if (!error && options.json) {
+        put_json(stdout, vplug_json_destroy(name, before, &json_messages));
+    }
+    free(before);
+    int status = error ? fail(err) : 0;
     topology_destroy(topo);
-    return error ? fail(err) : 0;
+    return status;
 }
 
 static int
@@ -268,6 +344,7 @@ cmd_show(int argc, char *argv[])
     struct ds out = DS_EMPTY_INITIALIZER;
     char *err;
     engine_opts_init(&eo);
+    json_object_name = argc > 1 ? argv[1] : NULL;
     int error = engine_show(argc > 1 ? argv[1] : NULL, options.json, &eo,
                             &out, &err);
     fputs(ds_cstr(&out), stdout);
@@ -308,15 +385,52 @@ cmd_verify(int argc, char *argv[])
     char *err;
     int n_failed;
     engine_opts_init(&eo);
+    json_object_name = name;
     int error = engine_verify(name, all, options.json, &eo, &out, &n_failed,
                               &err);
+    vplug_progress_end();
     fputs(ds_cstr(&out), stdout);
     ds_destroy(&out);
+    int status = error ? fail(err) : n_failed ? EXIT_FAILED : 0;
     free(name);
-    if (error) {
-        return fail(err);
+    return status;
+}
+
+static int
+cmd_graph(int argc, char *argv[])
+{
+    const char *arg = NULL;
+    enum graph_format format = GRAPH_DOT;
+    bool verify = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--verify")) {
+            verify = true;
+        } else if (!strcmp(argv[i], "--format=dot")) {
+            format = GRAPH_DOT;
+        } else if (!strcmp(argv[i], "--format=svg")) {
+            format = GRAPH_SVG;
+        } else if (str_startswith(argv[i], "--")) {
+            usage_error("graph: unknown option '%s' (graph takes "
+                        "--format=dot|svg and --verify)", argv[i]);
+        } else if (!arg) {
+            arg = argv[i];
+        } else {
+            usage_error("graph takes one topology file or name");
+        }
     }
-    return n_failed ? EXIT_FAILED : 0;
+    if (!arg) {
+        usage_error("graph takes one topology file or name");
+    }
+
+    struct topology *topo = is_file_arg(arg) ? parse_topology_or_exit(arg)
+                                             : NULL;
+    struct engine_opts eo;
+    char *err;
+    engine_opts_init(&eo);
+    json_object_name = topo ? topo->name : arg;
+    int error = graph_run(topo, arg, format, verify, &eo, &err);
+    topology_destroy(topo);
+    return error ? fail(err) : 0;
 }
 
 /* Parses endpoint "NS[/IFNAME][=ADDR/PLEN]" into 'end', exiting with
@@ -446,15 +560,17 @@ cmd_link(int argc, char *argv[])
         }
     }
 
+    json_object_name = topo->name;
     char *err = topology_validate(topo);
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
         topology_destroy(topo);
         return EXIT_USAGE;
     }
 
-    printf("topology %s\n", topo->name);
+    if (!options.json) {
+        printf("topology %s\n", topo->name);
+    }
     int status = apply_topology(topo);
     topology_destroy(topo);
     return status;
@@ -505,13 +621,14 @@ cmd_generate(int argc, char *argv[])
         name = default_name;
     }
     struct topology *topo;
+    json_object_name = name;
     char *err = topo_gen(shape, n, kind, subnet, name, &topo);
-    free(default_name);
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
+        free(default_name);
         return EXIT_USAGE;
     }
+    free(default_name);
     char *text = topology_to_string(topo);
     printf("%s\n", text);
     free(text);
@@ -530,24 +647,35 @@ cmd_sandbox(int argc, char *argv[])
                        : SANDBOX_DEFAULT_DIR);
     char *err = NULL;
     int error;
+    json_object_name = dir;
     if (!strcmp(argv[1], "start")) {
         error = sandbox_start(dir, &err);
-        if (!error) {
+        if (!error && !options.json) {
             printf("sandbox running in %s (db unix:%s/db.sock)\n", dir, dir);
         }
     } else if (!strcmp(argv[1], "stop")) {
         error = sandbox_stop(dir, &err);
-        if (!error) {
+        if (!error && !options.json) {
             printf("sandbox in %s stopped\n", dir);
         }
     } else if (!strcmp(argv[1], "status")) {
         struct ds out = DS_EMPTY_INITIALIZER;
         error = sandbox_status(dir, &out);
-        fputs(ds_cstr(&out), stdout);
+        if (options.json) {
+            put_json(stdout, vplug_json_sandbox(argv[1], ds_cstr(&out)));
+        } else {
+            fputs(ds_cstr(&out), stdout);
+        }
         ds_destroy(&out);
         return error ? EXIT_FAILED : 0;
     } else {
         usage_error("sandbox takes start, stop or status, not '%s'", argv[1]);
+    }
+    if (!error && options.json) {
+        struct ds out = DS_EMPTY_INITIALIZER;
+        sandbox_status(dir, &out);
+        put_json(stdout, vplug_json_sandbox(argv[1], ds_cstr(&out)));
+        ds_destroy(&out);
     }
     return error ? fail(err) : 0;
 }
@@ -559,10 +687,13 @@ cmd_plug(int argc, char *argv[])
     struct vif_request req;
     char *err = vif_request_parse(argc - 1, (const char *const *) argv + 1,
                                   &req);
+    char *object = (argc > 2 ? xasprintf("%s/%s", argv[1], argv[2])
+                    : NULL);
+    json_object_name = object;
     if (err) {
-        fprintf(stderr, "%s: %s\n", get_program_name(), err);
-        free(err);
+        fail(err);
         vif_request_uninit(&req);
+        free(object);
         return EXIT_USAGE;
     }
 
@@ -570,12 +701,21 @@ cmd_plug(int argc, char *argv[])
     bool changed;
     engine_opts_init(&eo);
     int error = vif_plug(&req, &eo, &changed, &err);
-    if (!error && !changed) {
+    if (!error && options.json) {
+        char *name = vif_topology_name(req.ns, req.ifname);
+        char *after = show_json(name, &eo);
+        put_json(stdout, vplug_json_plug(req.ns, req.ifname, req.sw, name,
+                                         changed, after, &json_messages));
+        free(after);
+        free(name);
+    } else if (!error && !changed) {
         printf("'%s' in namespace '%s' is already plugged\n", req.ifname,
                req.ns);
     }
     vif_request_uninit(&req);
-    return error ? fail(err) : 0;
+    int status = error ? fail(err) : 0;
+    free(object);
+    return status;
 }
 
 static int
@@ -588,8 +728,20 @@ cmd_unplug(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+    char *object = xasprintf("%s/%s", argv[1], argv[2]);
+    json_object_name = object;
+    char *name = vif_topology_name(argv[1], argv[2]);
+    char *before = options.json ? show_json(name, &eo) : NULL;
     int error = vif_unplug(argv[1], argv[2], &eo, &err);
-    return error ? fail(err) : 0;
+    if (!error && options.json) {
+        put_json(stdout, vplug_json_unplug(argv[1], argv[2], before != NULL,
+                                           &json_messages));
+    }
+    free(before);
+    free(name);
+    int status = error ? fail(err) : 0;
+    free(object);
+    return status;
 }
 
 struct command {
@@ -603,6 +755,7 @@ static const struct command commands[] = {
     { "destroy", cmd_destroy, true },
     { "show", cmd_show, true },
     { "verify", cmd_verify, false },
+    { "graph", cmd_graph, false },
     { "link", cmd_link, true },
     { "generate", cmd_generate, false },
     { "sandbox", cmd_sandbox, false },
@@ -735,6 +888,8 @@ main(int argc, char *argv[])
     }
 
     int status = cmd->func(argc, argv);
+    vplug_progress_end();
+    svec_destroy(&json_messages);
     free(options.db);
     free(options.sandbox_dir);
     return status;
