@@ -50,6 +50,9 @@ struct state_switch {
     char *variant;              /* "ovs/netdev", "bridge", "direct". */
     bool created;               /* This topology created it. */
     char *reason;               /* Why a fallback was used, or NULL. */
+    char *tcp_limit;            /* What limits TCP through it and what would
+                                 * lift it (backend's dataplane()), or
+                                 * NULL. */
 };
 
 /* A sysctl this topology changed, with the value to put back. */
@@ -346,6 +349,7 @@ state_uninit(struct state *st)
     for (size_t i = 0; i < st->n_switches; i++) {
         free(st->switches[i].name);
         free(st->switches[i].variant);
+        free(st->switches[i].tcp_limit);
         free(st->switches[i].reason);
     }
     free(st->switches);
@@ -445,6 +449,9 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                "created", s->created);
         if (s->reason) {
             json_object_set_new(sw, "reason", json_string(s->reason));
+        }
+        if (s->tcp_limit) {
+            json_object_set_new(sw, "tcp_limit", json_string(s->tcp_limit));
         }
         json_object_set_new(sws, s->name, sw);
     }
@@ -565,6 +572,8 @@ state_read(const struct engine_opts *opts, const char *name,
         s->created = json_is_true(json_object_get(value, "created"));
         s->reason = nullable_xstrdup(
             json_string_value(json_object_get(value, "reason")));
+        s->tcp_limit = nullable_xstrdup(
+            json_string_value(json_object_get(value, "tcp_limit")));
     }
 
     json_array_foreach (json_object_get(root, "sysctls"), i, value) {
@@ -1603,39 +1612,71 @@ enable_same_ns_link(struct engine *e, const struct plan_link *pl,
     return error;
 }
 
-static const struct state_switch *
-link_switch_record(const struct state *st, const struct topo_end *end)
-{
-    return end->sw ? state_find_switch(st, end->sw) : NULL;
-}
-
-/* On the userspace datapath nobody completes partial checksums, so TCP
- * through the bridge breaks unless the end that sends into OVS (the other
- * end of each veth attached to it) computes checksums itself. */
+/* Asks the backend of each switch what TCP through it needs (see the
+ * backend's dataplane()), records what limits it in the switch's state,
+ * says so once per switch, and sets TX checksum offload of the end that
+ * sends into each such switch (the other end of each veth attached to it)
+ * accordingly: off where the switch completes no checksum, on otherwise. */
 static int
-disable_tx_csum(struct engine *e, const struct plan_link *pl,
-                const struct state *st, char **errp)
+set_tx_offloads(struct engine *e, const struct topology *eff,
+                const struct plan_link *plinks, struct state *st,
+                char **errp)
 {
-    for (int j = 0; j < 2; j++) {
-        const struct state_switch *rec
-            = link_switch_record(st, pl->ends[j].end);
-        if (!rec || !rec->variant || strcmp(rec->variant, "ovs/netdev")) {
-            continue;
-        }
-        const struct plan_end *other = &pl->ends[!j];
-        int error = 0;
-        struct ns_handle *h = engine_ns(e, other->ns, &error);
-        if (h) {
-            error = ethtool_set_tx_csum(h->fd, other->end->ifname, false);
-        }
-        if (error) {
-            *errp = xasprintf("cannot turn off TX checksum offload on '%s' "
-                              "in namespace '%s': %s", other->end->ifname,
-                              ns_label(other->ns), ovs_strerror(error));
-            return error;
+    bool *off = xcalloc(eff->n_switches + 1, sizeof *off);
+    bool *asked = xcalloc(eff->n_switches + 1, sizeof *asked);
+    int error = 0;
+
+    for (size_t i = 0; i < eff->n_links && !error; i++) {
+        const struct plan_link *pl = &plinks[i];
+        for (int j = 0; j < 2 && !error; j++) {
+            const struct topo_end *end = pl->ends[j].end;
+            const struct topo_switch *sw = (end->sw
+                                            ? topology_find_switch(eff,
+                                                                   end->sw)
+                                            : NULL);
+            struct state_switch *rec = sw ? state_find_switch(st, sw->name)
+                                          : NULL;
+            if (!rec || sw->kind == TOPO_SW_DIRECT) {
+                continue;
+            }
+            struct vplug_backend *b = engine_backend(e, rec->backend);
+            if (!b || !b->class->dataplane) {
+                continue;
+            }
+
+            size_t k = sw - eff->switches;
+            if (!asked[k]) {
+                char *note = NULL;
+                asked[k] = true;
+                error = b->class->dataplane(b, sw, end->ifname, &off[k],
+                                            &note, errp);
+                if (error) {
+                    break;
+                }
+                free(rec->tcp_limit);
+                rec->tcp_limit = note;
+                if (note) {
+                    report(e, "switch '%s': %s", sw->name, note);
+                }
+            }
+
+            const struct plan_end *other = &pl->ends[!j];
+            struct ns_handle *h = engine_ns(e, other->ns, &error);
+            if (h) {
+                error = ethtool_set_tx_csum(h->fd, other->end->ifname,
+                                            !off[k]);
+            }
+            if (error) {
+                *errp = xasprintf("cannot turn %s TX checksum offload on "
+                                  "'%s' in namespace '%s': %s",
+                                  off[k] ? "off" : "on", other->end->ifname,
+                                  ns_label(other->ns), ovs_strerror(error));
+            }
         }
     }
-    return 0;
+    free(off);
+    free(asked);
+    return error;
 }
 
 /* Waits until both ends of every link report carrier. */
@@ -2240,6 +2281,7 @@ state_inherit(struct state *st, const struct state *old)
         s->variant = nullable_xstrdup(o->variant);
         s->created = o->created;
         s->reason = nullable_xstrdup(o->reason);
+        s->tcp_limit = nullable_xstrdup(o->tcp_limit);
     }
 }
 
@@ -2347,9 +2389,6 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
                                 old_eff, has_old && old.applying, &st, &log,
                                 &n_ignored, errp);
     }
-    for (size_t i = 0; i < eff->n_links && !error; i++) {
-        error = disable_tx_csum(&e, &plinks[i], &st, errp);
-    }
     VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
     if (!error) {
         error = check_stop(errp);
@@ -2359,6 +2398,10 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     VLOG_DBG("apply: switch side committed after %lld ms",
              time_msec() - start);
+    if (!error) {
+        /* Only now do the switch's ports show what it runs with. */
+        error = set_tx_offloads(&e, eff, plinks, &st, errp);
+    }
     if (!error) {
         error = wait_links_up(&e, plinks, eff->n_links, errp);
     }
@@ -2833,6 +2876,9 @@ describe_topology(struct engine *e, const struct state *st)
             json_object_set_new(sw, "fallback_reason",
                                 json_string(s->reason));
         }
+        if (s->tcp_limit) {
+            json_object_set_new(sw, "tcp_limit", json_string(s->tcp_limit));
+        }
         json_array_append_new(sws, sw);
     }
     json_object_set_new(j, "switches", sws);
@@ -2894,6 +2940,11 @@ format_topology_text(struct ds *out, const json_t *t)
             ds_put_format(out, " (fallback: %s)", reason);
         }
         ds_put_char(out, '\n');
+        const char *tcp_limit = json_string_value(json_object_get(
+                                                      v, "tcp_limit"));
+        if (tcp_limit) {
+            ds_put_format(out, "    tcp: %s\n", tcp_limit);
+        }
     }
     json_array_foreach (json_object_get(t, "namespaces"), i, v) {
         ds_put_format(out, "  namespace %s%s%s\n",

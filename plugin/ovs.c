@@ -6,10 +6,12 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ovsdb/vswitch.h"
+#include "packet-diag.h"
 #include "topology.h"
 #include "util.h"
 #include "vlog.h"
@@ -1104,6 +1106,77 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     return error;
 }
 
+/* What ovs-vswitchd's userspace datapath does with the TCP of a veth: with
+ * userspace TSO (other_config:userspace-tso-enable=true in the database when
+ * ovs-vswitchd started) it takes and hands over large segments with their
+ * checksums still to do, so both veth ends keep their TX offloads; without
+ * it, it completes no partial checksum, so the namespace end must compute
+ * its own, and TCP then runs at about a Gbit/s.
+ *
+ * The database cannot tell which: the setting is read only at start.  What
+ * ovs-vswitchd really runs with shows on the packet socket it opened for a
+ * plain port: it asks for a virtio-net header (PACKET_VNET_HDR) exactly when
+ * userspace TSO is on (lib/netdev-linux.c), and the kernel reports that
+ * flag through sock_diag.  Where no such socket is found (ports of other
+ * types), TX checksums are turned off, which always works. */
+static int
+ovs_dataplane(struct vplug_backend *backend, const struct topo_switch *sw,
+              const char *port, bool *tx_csum_offp, char **notep,
+              char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    int error;
+
+    *tx_csum_offp = false;
+    *notep = NULL;
+    *errp = NULL;
+    error = ensure_ready(ovs, errp);
+    if (error) {
+        return error;
+    }
+
+    struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, sw->name);
+    bool netdev = br && !strcmp(br->datapath_type, "netdev");
+    vswitch_bridge_free(br);
+    if (!netdev) {
+        /* The kernel datapath completes checksums and segments itself. */
+        return 0;
+    }
+
+    struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, port);
+    char *type = xstrdup(iface ? iface->type : "");
+    vswitch_iface_free(iface);
+
+    int n_sockets = 0, n_vnet_hdr = 0;
+    unsigned int ifindex = if_nametoindex(port);
+    if (!*type && ifindex) {
+        error = packet_diag_count(ifindex, &n_sockets, &n_vnet_hdr);
+        if (error) {
+            VLOG_WARN("cannot list the packet sockets of '%s': %s", port,
+                      ovs_strerror(error));
+            n_sockets = n_vnet_hdr = 0;
+        }
+    }
+
+    *tx_csum_offp = true;
+    if (n_vnet_hdr) {
+        *tx_csum_offp = false;
+    } else if (n_sockets) {
+        *notep = xstrdup("ovs-vswitchd runs without userspace TSO: TCP is "
+                         "limited to ~1 Gbit/s; set "
+                         "other_config:userspace-tso-enable=true and "
+                         "restart ovs-vswitchd");
+    } else {
+        *notep = xasprintf("cannot tell whether ovs-vswitchd runs with "
+                           "userspace TSO (no packet socket on its %s port "
+                           "'%s'): TX checksum offload is off on the "
+                           "namespace ends, which limits TCP to ~1 Gbit/s",
+                           *type ? type : "plain", port);
+    }
+    free(type);
+    return 0;
+}
+
 static int
 compare_ports(const void *a_, const void *b_)
 {
@@ -1203,5 +1276,6 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .abort = ovs_abort,
     .commit_start = ovs_commit_start,
     .commit = ovs_commit,
+    .dataplane = ovs_dataplane,
     .list = ovs_list,
 };
