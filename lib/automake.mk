@@ -7,6 +7,7 @@ lib_libvplug_la_SOURCES = \
 	lib/rtnl.c lib/rtnl.h \
 	lib/sysctl.c lib/sysctl.h \
 	lib/ethtool.c lib/ethtool.h \
+	lib/packet-diag.c lib/packet-diag.h \
 	lib/probe.c lib/probe.h \
 	lib/topology.c lib/topology.h \
 	lib/topo-gen.c lib/topo-gen.h \

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/icmp6.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -74,6 +76,8 @@ struct probe {
     } dst, src;
     bool has_src;               /* Bind to 'src'? */
     int fd;                     /* Raw socket, -1 when not open. */
+    size_t size;                /* Of each echo request (ICMP header
+                                 * included). */
     uint16_t id;                /* ICMP echo identifier. */
     long long int deadline;     /* time_msec() at which it times out. */
     long long int next_send;    /* time_msec() of the next request. */
@@ -204,6 +208,38 @@ probe_open_socket(struct probe *p)
         && bind(fd, (struct sockaddr *) &p->src, probe_sockaddr_size(p))) {
         goto error;
     }
+    if (t->full_size) {
+        /* As large as the device's MTU, IP header included, and never
+         * fragmented on the way: a hop with a smaller MTU drops it. */
+        struct ifreq ifr;
+        if (!t->ifname || strlen(t->ifname) >= sizeof ifr.ifr_name) {
+            errno = EINVAL;
+            goto error;
+        }
+        memset(&ifr, 0, sizeof ifr);
+        strcpy(ifr.ifr_name, t->ifname);
+        if (ioctl(fd, SIOCGIFMTU, &ifr)) {
+            goto error;
+        }
+        int ip_header = p->family == AF_INET ? 20 : 40;
+        if (ifr.ifr_mtu < ip_header + 8 + (int) sizeof(struct probe_payload)) {
+            errno = EMSGSIZE;
+            goto error;
+        }
+        p->result->mtu = ifr.ifr_mtu;
+        p->size = ifr.ifr_mtu - ip_header;
+
+        int on = 1;
+        int pmtu = p->family == AF_INET ? IP_PMTUDISC_DO : IPV6_PMTUDISC_DO;
+        if (p->family == AF_INET
+            ? setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu)
+            : (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu,
+                          sizeof pmtu)
+               || setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on,
+                             sizeof on))) {
+            goto error;
+        }
+    }
     /* Connecting makes the kernel deliver only packets from 'dst' to this
      * socket, and reports an unroutable destination right away. */
     if (connect(fd, (struct sockaddr *) &p->dst, probe_sockaddr_size(p))) {
@@ -248,9 +284,9 @@ probe_finish(struct probe *p, int error)
 
 /* Sends 'p''s next echo request.  Returns 0 or errno. */
 static int
-probe_send(struct probe *p, uint32_t cookie)
+probe_send(struct probe *p, uint32_t cookie, uint8_t *packet)
 {
-    uint8_t packet[8 + PROBE_PAYLOAD_SIZE];
+    size_t size = p->size;
     uint16_t seq = p->result->sent + 1;
     struct probe_payload payload = {
         .cookie = cookie,
@@ -258,23 +294,23 @@ probe_send(struct probe *p, uint32_t cookie)
         .sent_ns = now_ns(),
     };
 
-    memset(packet, 0, sizeof packet);
+    memset(packet, 0, size);
     packet[0] = p->family == AF_INET ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
     packet[4] = p->id >> 8;
     packet[5] = p->id;
     packet[6] = seq >> 8;
     packet[7] = seq;
     memcpy(&packet[8], &payload, sizeof payload);
-    for (size_t i = 8 + sizeof payload; i < sizeof packet; i++) {
+    for (size_t i = 8 + sizeof payload; i < size; i++) {
         packet[i] = i;
     }
     if (p->family == AF_INET) {
-        uint16_t csum = icmp4_checksum(packet, sizeof packet);
+        uint16_t csum = icmp4_checksum(packet, size);
         packet[2] = csum >> 8;
         packet[3] = csum;
     }
 
-    if (send(p->fd, packet, sizeof packet, 0) < 0) {
+    if (send(p->fd, packet, size, 0) < 0) {
         /* A full queue is not the target's fault: try again later. */
         return errno == EAGAIN || errno == ENOBUFS ? 0 : errno;
     }
@@ -444,9 +480,12 @@ probe_run(const struct probe_target *targets, size_t n, int count,
         p->index = i;
         p->id = id_base + i;
         p->fd = -1;
+        p->size = 8 + PROBE_PAYLOAD_SIZE;
         memset(p->result, 0, sizeof *p->result);
         p->result->error = probe_parse(p);
     }
+    /* Large enough for any IP packet. */
+    uint8_t *packet = xmalloc(65536);
 
     struct probe **active = xcalloc(max, sizeof *active);
     struct probe **polled = xcalloc(max, sizeof *polled);
@@ -474,7 +513,7 @@ probe_run(const struct probe_target *targets, size_t n, int count,
             if (now >= p->deadline) {
                 error = ETIMEDOUT;
             } else if (p->result->sent < count && now >= p->next_send) {
-                error = probe_send(p, cookie);
+                error = probe_send(p, cookie, packet);
                 p->next_send = now + PROBE_INTERVAL_MS;
             }
             if (error) {
@@ -507,9 +546,321 @@ probe_run(const struct probe_target *targets, size_t n, int count,
         probe_compact(active, &n_active);
     }
 
+    free(packet);
     free(pfds);
     free(polled);
     free(active);
+    free(probes);
+    return 0;
+}
+
+/* ---- TCP probes. ---- */
+
+/* Size of each write and read. */
+#define PROBE_TCP_CHUNK 65536
+
+/* One TCP probe's state. */
+struct tcp_probe {
+    const struct probe_tcp_target *target;  /* Borrowed from the caller. */
+    struct probe_tcp_result *result;        /* Borrowed from the caller. */
+    uint8_t key;                /* Mixed into the pattern: a stray
+                                 * connection's bytes do not pass. */
+    int listen_fd, client_fd, server_fd;    /* -1 when not open. */
+    size_t sent;                /* Bytes the client has written. */
+    bool connected;             /* The client's connect() finished. */
+    bool shut;                  /* The client has sent everything. */
+    uint64_t start_ns;          /* When the connection was made. */
+    long long int deadline;     /* time_msec(): no progress by then. */
+};
+
+/* The byte at 'offset' of the stream of a probe with 'key'. */
+static uint8_t
+tcp_pattern(size_t offset, uint8_t key)
+{
+    return (offset % 251) ^ (offset >> 16) ^ key;
+}
+
+static void
+tcp_close(int *fdp)
+{
+    if (*fdp >= 0) {
+        close(*fdp);
+        *fdp = -1;
+    }
+}
+
+/* Ends 't' at 'stage' with 'error' (0: done). */
+static void
+tcp_finish(struct tcp_probe *t, enum probe_tcp_stage stage, int error)
+{
+    t->result->stage = stage;
+    t->result->error = error;
+    tcp_close(&t->listen_fd);
+    tcp_close(&t->client_fd);
+    tcp_close(&t->server_fd);
+}
+
+static bool
+tcp_active(const struct tcp_probe *t)
+{
+    return t->listen_fd >= 0 || t->client_fd >= 0 || t->server_fd >= 0;
+}
+
+/* Parses 'addr' with port 0 into 'ss'.  Returns 0 or EINVAL. */
+static int
+tcp_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *lenp)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in = (struct sockaddr_in *) ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+    if (addr && inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        *lenp = sizeof *in;
+    } else if (addr && inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        *lenp = sizeof *in6;
+    } else {
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* Makes a non-blocking TCP socket in namespace 'netns_fd' (-1: current).
+ * Returns it, or -1 with errno set. */
+static int
+tcp_socket(int netns_fd, int family)
+{
+    int saved_fd = -1;
+    if (netns_fd >= 0) {
+        int error = netns_enter(netns_fd, &saved_fd);
+        if (error) {
+            errno = error;
+            return -1;
+        }
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int error = errno;
+    if (saved_fd >= 0) {
+        netns_restore(saved_fd);
+    }
+    errno = error;
+    return fd;
+}
+
+/* Opens 't''s listener and starts its connection.  Returns 0 or errno. */
+static int
+tcp_start(struct tcp_probe *t)
+{
+    const struct probe_tcp_target *tg = t->target;
+    struct sockaddr_storage dst, src;
+    socklen_t dst_len, src_len;
+
+    if (tcp_parse(tg->dst, &dst, &dst_len)
+        || (tg->src && tcp_parse(tg->src, &src, &src_len))
+        || (tg->src && src.ss_family != dst.ss_family)) {
+        return EINVAL;
+    }
+
+    t->listen_fd = tcp_socket(tg->dst_netns_fd, dst.ss_family);
+    if (t->listen_fd < 0
+        || bind(t->listen_fd, (struct sockaddr *) &dst, dst_len)
+        || listen(t->listen_fd, 1)
+        || getsockname(t->listen_fd, (struct sockaddr *) &dst, &dst_len)) {
+        return errno;
+    }
+
+    t->client_fd = tcp_socket(tg->src_netns_fd, dst.ss_family);
+    if (t->client_fd < 0
+        || (tg->ifname
+            && setsockopt(t->client_fd, SOL_SOCKET, SO_BINDTODEVICE,
+                          tg->ifname, strlen(tg->ifname) + 1))
+        || (tg->src
+            && bind(t->client_fd, (struct sockaddr *) &src, src_len))) {
+        return errno;
+    }
+    if (connect(t->client_fd, (struct sockaddr *) &dst, dst_len)
+        && errno != EINPROGRESS) {
+        return errno;
+    }
+    return 0;
+}
+
+/* Handles what poll() said about 't'.  'buf' holds PROBE_TCP_CHUNK
+ * bytes. */
+static void
+tcp_step(struct tcp_probe *t, uint8_t *buf, long long int now,
+         int timeout_ms)
+{
+    const size_t total = t->target->bytes;
+    bool progress = false;
+
+    if (t->server_fd < 0 && t->listen_fd >= 0) {
+        int fd = accept4(t->listen_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            t->server_fd = fd;
+            tcp_close(&t->listen_fd);
+            progress = true;
+        } else if (errno != EAGAIN && errno != EINTR) {
+            tcp_finish(t, PROBE_TCP_CONNECT, errno);
+            return;
+        }
+    }
+
+    if (t->client_fd >= 0 && !t->connected) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        struct pollfd pfd = { .fd = t->client_fd, .events = POLLOUT };
+        if (poll(&pfd, 1, 0) == 1) {
+            if (getsockopt(t->client_fd, SOL_SOCKET, SO_ERROR, &error,
+                           &len)) {
+                error = errno;
+            }
+            if (error) {
+                tcp_finish(t, PROBE_TCP_CONNECT, error);
+                return;
+            }
+            t->connected = true;
+            t->start_ns = now_ns();
+            progress = true;
+        }
+    }
+
+    if (t->connected && t->client_fd >= 0) {
+        while (t->sent < total) {
+            size_t n = MIN(PROBE_TCP_CHUNK, total - t->sent);
+            for (size_t i = 0; i < n; i++) {
+                buf[i] = tcp_pattern(t->sent + i, t->key);
+            }
+            ssize_t retval = send(t->client_fd, buf, n, MSG_NOSIGNAL);
+            if (retval < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    tcp_finish(t, PROBE_TCP_TRANSFER, errno);
+                    return;
+                }
+                break;
+            }
+            t->sent += retval;
+            progress = true;
+        }
+        if (t->sent >= total && !t->shut) {
+            /* The listener's side sees the end of the stream. */
+            shutdown(t->client_fd, SHUT_WR);
+            t->shut = true;
+        }
+    }
+
+    if (t->server_fd >= 0) {
+        for (int i = 0; i < 64; i++) {
+            ssize_t n = recv(t->server_fd, buf, PROBE_TCP_CHUNK, 0);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    tcp_finish(t, PROBE_TCP_TRANSFER, errno);
+                    return;
+                }
+                break;
+            } else if (!n) {
+                if (t->result->received == total) {
+                    double s = (now_ns() - t->start_ns) / 1e9;
+                    t->result->seconds = s;
+                    t->result->gbps = s > 0 ? total * 8 / s / 1e9 : 0;
+                    tcp_finish(t, PROBE_TCP_DONE, 0);
+                } else {
+                    tcp_finish(t, PROBE_TCP_TRANSFER, ECONNRESET);
+                }
+                return;
+            }
+            for (ssize_t k = 0; k < n; k++) {
+                if (buf[k] != tcp_pattern(t->result->received + k, t->key)
+                    || t->result->received + k >= total) {
+                    t->result->received += k;
+                    tcp_finish(t, PROBE_TCP_CHECK, EBADMSG);
+                    return;
+                }
+            }
+            t->result->received += n;
+            progress = true;
+        }
+    }
+
+    if (progress) {
+        t->deadline = now + timeout_ms;
+    } else if (now >= t->deadline) {
+        tcp_finish(t, (t->connected && t->server_fd >= 0
+                       ? PROBE_TCP_TRANSFER : PROBE_TCP_CONNECT),
+                   ETIMEDOUT);
+    }
+}
+
+int
+probe_tcp_run(const struct probe_tcp_target *targets, size_t n,
+              int timeout_ms, struct probe_tcp_result *results)
+{
+    struct tcp_probe *probes = xcalloc(MAX(n, 1), sizeof *probes);
+    uint8_t *buf = xmalloc(PROBE_TCP_CHUNK);
+    uint32_t key = random_u32();
+    size_t next = 0, n_active = 0;
+    struct tcp_probe *active[PROBE_TCP_PARALLEL];
+
+    timeout_ms = MAX(timeout_ms, 1);
+    for (;;) {
+        long long int now = time_msec();
+        while (next < n && n_active < PROBE_TCP_PARALLEL) {
+            struct tcp_probe *t = &probes[next];
+            t->target = &targets[next];
+            t->result = &results[next];
+            t->key = key + next;
+            t->listen_fd = t->client_fd = t->server_fd = -1;
+            t->deadline = now + timeout_ms;
+            memset(t->result, 0, sizeof *t->result);
+            next++;
+
+            int error = tcp_start(t);
+            if (error) {
+                tcp_finish(t, PROBE_TCP_SETUP, error);
+                continue;
+            }
+            active[n_active++] = t;
+        }
+        if (!n_active) {
+            break;
+        }
+
+        struct pollfd pfds[3 * PROBE_TCP_PARALLEL];
+        size_t n_pfds = 0;
+        long long int wake = LLONG_MAX;
+        for (size_t i = 0; i < n_active; i++) {
+            struct tcp_probe *t = active[i];
+            if (t->listen_fd >= 0) {
+                pfds[n_pfds++] = (struct pollfd) { t->listen_fd, POLLIN, 0 };
+            }
+            if (t->client_fd >= 0) {
+                bool writing = !t->connected || t->sent < t->target->bytes;
+                pfds[n_pfds++] = (struct pollfd) {
+                    t->client_fd, writing ? POLLOUT : 0, 0 };
+            }
+            if (t->server_fd >= 0) {
+                pfds[n_pfds++] = (struct pollfd) { t->server_fd, POLLIN, 0 };
+            }
+            wake = MIN(wake, t->deadline);
+        }
+        if (poll(pfds, n_pfds, MIN(MAX(0, wake - now), INT_MAX)) < 0
+            && errno != EINTR) {
+            VLOG_DBG("poll failed: %s", ovs_strerror(errno));
+        }
+
+        now = time_msec();
+        size_t k = 0;
+        for (size_t i = 0; i < n_active; i++) {
+            tcp_step(active[i], buf, now, timeout_ms);
+            if (tcp_active(active[i])) {
+                active[k++] = active[i];
+            }
+        }
+        n_active = k;
+    }
+
+    free(buf);
     free(probes);
     return 0;
 }

@@ -971,7 +971,11 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
                        "port_type is not valid UTF-8");
             goto out;
         }
-        if (sw->port_type && !sw->port_type[0]) {
+        if (sw->port_type && (!sw->port_type[0]
+                              || strstr(sw->port_type, ",,")
+                              || sw->port_type[0] == ','
+                              || sw->port_type[strlen(sw->port_type) - 1]
+                                 == ',')) {
             topo_error(ctx, base, "port_type", false,
                        "port_type is empty (the plain port type is "
                        "'system')");
@@ -1522,6 +1526,44 @@ get_string_array(struct topo_ctx *ctx, const char *base, const json_t *obj,
     return true;
 }
 
+/* Stores the member "port_type" of 'obj', a string or an array of strings
+ * (the types to try, in order), if there is one, into '*out' as one string
+ * with the types separated by commas. */
+static bool
+get_port_types(struct topo_ctx *ctx, const char *base, const json_t *obj,
+               char **out)
+{
+    const json_t *j = json_object_get(obj, "port_type");
+    if (!j || json_is_string(j)) {
+        if (j && strchr(json_string_value(j), ',')) {
+            topo_error(ctx, base, "port_type", false, "port_type '%s' is "
+                       "not a port type (a list of them is an array)",
+                       json_string_value(j));
+            return false;
+        }
+        return get_string(ctx, base, obj, "port_type", false, out);
+    }
+    struct svec types = SVEC_EMPTY_INITIALIZER;
+    bool ok = get_string_array(ctx, base, obj, "port_type", "each port type",
+                               &types);
+    struct ds joined = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; ok && i < types.n; i++) {
+        if (!types.names[i][0] || strchr(types.names[i], ',')) {
+            topo_error(ctx, base, "port_type", false, "port_type '%s' is "
+                       "not a port type", types.names[i]);
+            ok = false;
+        }
+        ds_put_format(&joined, "%s%s", i ? "," : "", types.names[i]);
+    }
+    if (ok) {
+        free(*out);
+        *out = ds_steal_cstr(&joined);
+    }
+    ds_destroy(&joined);
+    svec_destroy(&types);
+    return ok;
+}
+
 static bool
 get_kvs(struct topo_ctx *ctx, const char *base, const json_t *obj,
         struct topo_kv **kvsp, size_t *np)
@@ -1593,7 +1635,7 @@ parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
 
     if (!get_string(ctx, base, j, "datapath", false, &sw->datapath)
         || !get_string(ctx, base, j, "fail_mode", false, &sw->fail_mode)
-        || !get_string(ctx, base, j, "port_type", false, &sw->port_type)
+        || !get_port_types(ctx, base, j, &sw->port_type)
         || !get_int(ctx, base, j, "mtu", 68, 65535, &sw->mtu)
         || !get_kvs(ctx, base, j, &sw->external_ids, &sw->n_external_ids)) {
         goto out;
@@ -1603,7 +1645,7 @@ parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
             sw->datapath = xstrdup("auto");
         }
         if (!sw->port_type) {
-            sw->port_type = xstrdup("system");
+            sw->port_type = xstrdup("auto");
         }
     }
 
@@ -2036,7 +2078,18 @@ switch_to_json(const struct topo_switch *sw)
     set_string(j, "kind", topo_switch_kind_name(sw->kind));
     set_string(j, "datapath", sw->datapath);
     set_string(j, "fail_mode", sw->fail_mode);
-    set_string(j, "port_type", sw->port_type);
+    if (sw->port_type && strchr(sw->port_type, ',')) {
+        json_t *types = vjson_array();
+        char *copy = xstrdup(sw->port_type), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
+            json_array_append_new(types, vjson_string(t));
+        }
+        free(copy);
+        json_object_set_new(j, "port_type", types);
+    } else {
+        set_string(j, "port_type", sw->port_type);
+    }
     if (sw->mtu) {
         json_object_set_new(j, "mtu", vjson_integer(sw->mtu));
     }

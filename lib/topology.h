@@ -61,8 +61,10 @@ struct topo_switch {
     char *datapath;             /* OVS: "auto" (default), "netdev",
                                  * "system". */
     char *fail_mode;            /* OVS: NULL, "standalone" or "secure". */
-    char *port_type;            /* OVS: Interface type for ports, default
-                                 * "system" (empty type in the database). */
+    char *port_type;            /* OVS: Interface types for ports, to try
+                                 * in order, separated by commas: "auto"
+                                 * (default), "system" (empty type in the
+                                 * database), "afxdp-nonpmd"... */
     int mtu;                    /* 0: default. */
     struct topo_kv *external_ids;       /* OVS Bridge external_ids. */
     size_t n_external_ids;

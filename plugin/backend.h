@@ -122,6 +122,19 @@ struct vplug_backend_class {
     int (*remove_stale_ports)(struct vplug_backend *,
                               const struct svec *ifnames, char **errp);
 
+    /* Says, after commit(), what TCP through switch 'sw' needs from the
+     * namespace ends of the veths attached to it, from what the switch
+     * really runs with: stores into '*tx_csum_offp' whether those ends
+     * must fill in their own TX checksums (the switch completes none and
+     * segments nothing: OVS's userspace datapath without userspace TSO),
+     * and into '*notep' a malloc'd sentence (without the switch's name)
+     * saying what then limits TCP through 'sw' and which setting would
+     * lift it, or NULL when nothing vplug knows of does.  'port' is the root-namespace end of one veth
+     * attached to 'sw'.  May be NULL: the switch needs nothing. */
+    int (*dataplane)(struct vplug_backend *, const struct topo_switch *sw,
+                     const char *port, bool *tx_csum_offp, char **notep,
+                     char **errp);
+
     /* Lists the switches this backend hosts that carry 'owner' (NULL:
      * every switch with at least one vplug port). */
     int (*list)(struct vplug_backend *, const char *owner,

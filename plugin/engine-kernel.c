@@ -354,39 +354,71 @@ enable_same_ns_link(struct engine *e, const struct plan_link *pl,
     return error;
 }
 
-static const struct state_switch *
-link_switch_record(const struct state *st, const struct topo_end *end)
-{
-    return end->sw ? state_find_switch(st, end->sw) : NULL;
-}
-
-/* On the userspace datapath nobody completes partial checksums, so TCP
- * through the bridge breaks unless the end that sends into OVS (the other
- * end of each veth attached to it) computes checksums itself. */
+/* Asks the backend of each switch what TCP through it needs (see the
+ * backend's dataplane()), records what limits it in the switch's state,
+ * says so once per switch, and sets TX checksum offload of the end that
+ * sends into each such switch (the other end of each veth attached to it)
+ * accordingly: off where the switch completes no checksum, on otherwise. */
 int
-disable_tx_csum(struct engine *e, const struct plan_link *pl,
-                const struct state *st, char **errp)
+set_tx_offloads(struct engine *e, const struct topology *eff,
+                const struct plan_link *plinks, struct state *st,
+                char **errp)
 {
-    for (int j = 0; j < 2; j++) {
-        const struct state_switch *rec
-            = link_switch_record(st, pl->ends[j].end);
-        if (!rec || !rec->variant || strcmp(rec->variant, "ovs/netdev")) {
-            continue;
-        }
-        const struct plan_end *other = &pl->ends[!j];
-        int error = 0;
-        struct ns_handle *h = engine_ns(e, other->ns, &error);
-        if (h) {
-            error = ethtool_set_tx_csum(h->fd, other->end->ifname, false);
-        }
-        if (error) {
-            *errp = xasprintf("cannot turn off TX checksum offload on '%s' "
-                              "in namespace '%s': %s", other->end->ifname,
-                              ns_label(other->ns), ovs_strerror(error));
-            return error;
+    bool *off = xcalloc(eff->n_switches + 1, sizeof *off);
+    bool *asked = xcalloc(eff->n_switches + 1, sizeof *asked);
+    int error = 0;
+
+    for (size_t i = 0; i < eff->n_links && !error; i++) {
+        const struct plan_link *pl = &plinks[i];
+        for (int j = 0; j < 2 && !error; j++) {
+            const struct topo_end *end = pl->ends[j].end;
+            const struct topo_switch *sw = (end->sw
+                                            ? topology_find_switch(eff,
+                                                                   end->sw)
+                                            : NULL);
+            struct state_switch *rec = sw ? state_find_switch(st, sw->name)
+                                          : NULL;
+            if (!rec || sw->kind == TOPO_SW_DIRECT) {
+                continue;
+            }
+            struct vplug_backend *b = engine_backend(e, rec->backend);
+            if (!b || !b->class->dataplane) {
+                continue;
+            }
+
+            size_t k = sw - eff->switches;
+            if (!asked[k]) {
+                char *note = NULL;
+                asked[k] = true;
+                error = b->class->dataplane(b, sw, end->ifname, &off[k],
+                                            &note, errp);
+                if (error) {
+                    break;
+                }
+                free(rec->tcp_limit);
+                rec->tcp_limit = note;
+                if (note) {
+                    report(e, "switch '%s': %s", sw->name, note);
+                }
+            }
+
+            const struct plan_end *other = &pl->ends[!j];
+            struct ns_handle *h = engine_ns(e, other->ns, &error);
+            if (h) {
+                error = ethtool_set_tx_csum(h->fd, other->end->ifname,
+                                            !off[k]);
+            }
+            if (error) {
+                *errp = xasprintf("cannot turn %s TX checksum offload on "
+                                  "'%s' in namespace '%s': %s",
+                                  off[k] ? "off" : "on", other->end->ifname,
+                                  ns_label(other->ns), ovs_strerror(error));
+            }
         }
     }
-    return 0;
+    free(off);
+    free(asked);
+    return error;
 }
 
 /* Waits until both ends of every link report carrier. */

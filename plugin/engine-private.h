@@ -28,6 +28,9 @@ struct state_switch {
     char *variant;              /* "ovs/netdev", "bridge", "direct". */
     bool created;               /* This topology created it. */
     char *reason;               /* Why a fallback was used, or NULL. */
+    char *tcp_limit;            /* What limits TCP through it and what would
+                                 * lift it (backend's dataplane()), or
+                                 * NULL. */
 };
 
 /* A sysctl this topology changed, with the value to put back. */
@@ -174,8 +177,9 @@ void report_plan(struct engine *e, const struct topology *eff,
                  const struct plan_link *plinks, const struct state *st);
 
 /* engine-kernel.c */
-int disable_tx_csum(struct engine *e, const struct plan_link *pl,
-                    const struct state *st, char **errp);
+int set_tx_offloads(struct engine *e, const struct topology *eff,
+                    const struct plan_link *plinks, struct state *st,
+                    char **errp);
 int wait_links_up(struct engine *e, struct plan_link *plinks, size_t n,
                   char **errp);
 int delete_link(struct engine *e, const struct topo_link *l,

@@ -123,6 +123,9 @@ describe_topology(struct engine *e, const struct state *st)
             json_object_set_new(sw, "fallback_reason",
                                 vjson_string(s->reason));
         }
+        if (s->tcp_limit) {
+            json_object_set_new(sw, "tcp_limit", vjson_string(s->tcp_limit));
+        }
         json_array_append_new(sws, sw);
     }
     json_object_set_new(j, "switches", sws);
@@ -203,6 +206,11 @@ format_topology_text(struct ds *out, const json_t *t)
             ds_put_format(out, " (fallback: %s)", reason);
         }
         ds_put_char(out, '\n');
+        const char *tcp_limit = json_string_value(json_object_get(
+                                                      v, "tcp_limit"));
+        if (tcp_limit) {
+            ds_put_format(out, "    tcp: %s\n", tcp_limit);
+        }
     }
     json_array_foreach (json_object_get(t, "namespaces"), i, v) {
         ds_put_format(out, "  namespace %s%s%s\n",

@@ -67,6 +67,7 @@ state_uninit(struct state *st)
     for (size_t i = 0; i < st->n_switches; i++) {
         free(st->switches[i].name);
         free(st->switches[i].variant);
+        free(st->switches[i].tcp_limit);
         free(st->switches[i].reason);
     }
     free(st->switches);
@@ -166,6 +167,9 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                "created", s->created);
         if (s->reason) {
             json_object_set_new(sw, "reason", vjson_string(s->reason));
+        }
+        if (s->tcp_limit) {
+            json_object_set_new(sw, "tcp_limit", vjson_string(s->tcp_limit));
         }
         json_object_set_new(sws, s->name, sw);
     }
@@ -289,6 +293,8 @@ state_read(const struct engine_opts *opts, const char *name,
         s->created = json_is_true(json_object_get(value, "created"));
         s->reason = nullable_xstrdup(
             json_string_value(json_object_get(value, "reason")));
+        s->tcp_limit = nullable_xstrdup(
+            json_string_value(json_object_get(value, "tcp_limit")));
     }
 
     json_array_foreach (json_object_get(root, "sysctls"), i, value) {
@@ -430,6 +436,7 @@ state_inherit(struct state *st, const struct state *old)
         s->variant = nullable_xstrdup(o->variant);
         s->created = o->created;
         s->reason = nullable_xstrdup(o->reason);
+        s->tcp_limit = nullable_xstrdup(o->tcp_limit);
     }
 }
 

@@ -202,6 +202,52 @@ ds_rtrim_line(struct ds *out)
     ds_put_char(out, '\n');
 }
 
+/* Returns why the pair from end 'from' fails, as a malloc'd phrase, or
+ * NULL if it passes: 'ping' is its echo of the default size, 'mtu' its echo
+ * of the sender's MTU with DF set, 'tcp' its TCP probe (NULL: none). */
+static char *
+verify_failure(const struct vend *from, const struct probe_result *ping,
+               const struct probe_result *mtu,
+               const struct probe_tcp_result *tcp)
+{
+    if (ping->error) {
+        return xstrdup(ping->error == ETIMEDOUT ? "no echo reply"
+                       : ovs_strerror(ping->error));
+    } else if (mtu->error == ETIMEDOUT && mtu->mtu) {
+        return xasprintf("reachable, but %d-byte packets (the MTU of %s) do "
+                         "not pass", mtu->mtu, from->label);
+    } else if (mtu->error) {
+        return xasprintf("reachable, but packets of the MTU of %s cannot be "
+                         "sent: %s", from->label, ovs_strerror(mtu->error));
+    } else if (!tcp || !tcp->error) {
+        return NULL;
+    }
+
+    switch (tcp->stage) {
+    case PROBE_TCP_SETUP:
+        return xasprintf("reachable, but TCP cannot be probed: %s",
+                         ovs_strerror(tcp->error));
+    case PROBE_TCP_CONNECT:
+        return (tcp->error == ETIMEDOUT
+                ? xstrdup("reachable, but TCP connections are not "
+                          "established (no answer to the SYN)")
+                : xasprintf("reachable, but TCP connections fail: %s",
+                            ovs_strerror(tcp->error)));
+    case PROBE_TCP_TRANSFER:
+        return xasprintf("reachable, but a TCP stream stops after %zu "
+                         "bytes: %s", tcp->received,
+                         tcp->error == ETIMEDOUT ? "no progress"
+                         : ovs_strerror(tcp->error));
+    case PROBE_TCP_CHECK:
+        return xasprintf("reachable, but TCP delivers wrong data at byte %zu",
+                         tcp->received);
+    case PROBE_TCP_DONE:
+    default:
+        return xasprintf("reachable, but TCP fails: %s",
+                         ovs_strerror(tcp->error));
+    }
+}
+
 int
 engine_verify(const char *name, bool all, bool as_json,
               const struct engine_opts *opts, struct ds *out,
@@ -246,10 +292,19 @@ engine_verify(const char *name, bool all, bool as_json,
         }
     }
 
-    struct probe_target *targets = xcalloc(n_pairs ? n_pairs : 1,
+    /* Per pair, one echo of the default size and one of the sender's MTU
+     * with DF set: targets [0, n_pairs) and [n_pairs, 2 * n_pairs). */
+    size_t n_targets = 2 * n_pairs;
+    struct probe_target *targets = xcalloc(MAX(n_targets, 1),
                                            sizeof *targets);
-    struct probe_result *results = xcalloc(n_pairs ? n_pairs : 1,
+    struct probe_result *results = xcalloc(MAX(n_targets, 1),
                                            sizeof *results);
+    struct probe_tcp_target *tcp_targets = xcalloc(MAX(n_pairs, 1),
+                                                   sizeof *tcp_targets);
+    struct probe_tcp_result *tcp_results = xcalloc(MAX(n_pairs, 1),
+                                                   sizeof *tcp_results);
+    size_t *tcp_pair = xcalloc(MAX(n_pairs, 1), sizeof *tcp_pair);
+    size_t n_tcp = 0;
     for (size_t i = 0; i < n_pairs && !error; i++) {
         const struct vend *from = &vends[pairs[i].from];
         struct ns_handle *h = engine_ns(&e, from->ns, &error);
@@ -265,23 +320,65 @@ engine_verify(const char *name, bool all, bool as_json,
             .src = pairs[i].src,
             .dst = pairs[i].dst,
         };
+        targets[n_pairs + i] = targets[i];
+        targets[n_pairs + i].full_size = true;
     }
     /* Large runs go in batches so that progress can be shown. */
     enum { BATCH = 512 };
-    for (size_t done = 0; !error && done < n_pairs; done += BATCH) {
-        size_t n = MIN(BATCH, n_pairs - done);
+    for (size_t done = 0; !error && done < n_targets; done += BATCH) {
+        size_t n = MIN(BATCH, n_targets - done);
         error = probe_run(&targets[done], n, 3, 3000, &results[done]);
         if (error) {
             *errp = xasprintf("cannot probe topology '%s': %s", name,
                               ovs_strerror(error));
         } else {
-            progress(&e, "probing pairs", done + n, n_pairs);
+            progress(&e, "probing pairs", done + n, n_targets);
         }
     }
 
+    /* TCP between the pairs that answer pings. */
+    for (size_t i = 0; i < n_pairs && !error && opts->verify_tcp_bytes; i++) {
+        if (results[i].error) {
+            continue;
+        }
+        struct ns_handle *to = engine_ns(&e, vends[pairs[i].to].ns, &error);
+        if (!to) {
+            *errp = xasprintf("cannot open namespace '%s' of '%s': %s",
+                              ns_label(vends[pairs[i].to].ns),
+                              vends[pairs[i].to].label, ovs_strerror(error));
+            break;
+        }
+        tcp_pair[n_tcp] = i;
+        tcp_targets[n_tcp++] = (struct probe_tcp_target) {
+            .src_netns_fd = targets[i].netns_fd,
+            .dst_netns_fd = to->fd,
+            .ifname = targets[i].ifname,
+            .src = pairs[i].src,
+            .dst = pairs[i].dst,
+            .bytes = opts->verify_tcp_bytes,
+        };
+    }
+    if (!error && n_tcp) {
+        error = probe_tcp_run(tcp_targets, n_tcp, 3000, tcp_results);
+        if (error) {
+            *errp = xasprintf("cannot probe TCP in topology '%s': %s", name,
+                              ovs_strerror(error));
+        }
+    }
+    /* Per pair: its TCP result, or NULL. */
+    const struct probe_tcp_result **tcp_of = xcalloc(MAX(n_pairs, 1),
+                                                     sizeof *tcp_of);
+    for (size_t k = 0; k < n_tcp && !error; k++) {
+        tcp_of[tcp_pair[k]] = &tcp_results[k];
+    }
+
+    /* Why each pair fails, or NULL. */
+    char **why = xcalloc(MAX(n_pairs, 1), sizeof *why);
     int n_failed = 0;
     for (size_t i = 0; i < n_pairs && !error; i++) {
-        n_failed += results[i].error != 0;
+        why[i] = verify_failure(&vends[pairs[i].from], &results[i],
+                                &results[n_pairs + i], tcp_of[i]);
+        n_failed += why[i] != NULL;
     }
 
     if (!error && as_json) {
@@ -312,7 +409,7 @@ engine_verify(const char *name, bool all, bool as_json,
     } else if (!error) {
         if (full && n_vends <= 16) {
             /* The matrix: rows send, columns answer. */
-            int width = 11;
+            int width = opts->verify_tcp_bytes ? 23 : 11;
             for (size_t i = 0; i < n_vends; i++) {
                 width = MAX(width, (int) strlen(vends[i].label) + 2);
             }
@@ -324,20 +421,27 @@ engine_verify(const char *name, bool all, bool as_json,
             for (size_t a = 0; a < n_vends; a++) {
                 ds_put_format(out, "%-*s", width, vends[a].label);
                 for (size_t b = 0; b < n_vends; b++) {
-                    char cell[32] = ".";
+                    char cell[64] = ".";
                     bool any = false, failed = false;
-                    double worst = 0;
+                    double worst = 0, slowest = -1;
                     for (size_t i = 0; i < n_pairs; i++) {
                         if (pairs[i].from == a && pairs[i].to == b) {
                             any = true;
-                            failed |= results[i].error != 0;
+                            failed |= why[i] != NULL;
                             worst = MAX(worst, results[i].rtt_ms);
+                            if (tcp_of[i] && (slowest < 0
+                                              || tcp_of[i]->gbps < slowest)) {
+                                slowest = tcp_of[i]->gbps;
+                            }
                         }
                     }
                     if (a == b) {
                         strcpy(cell, "-");
                     } else if (failed) {
                         strcpy(cell, "FAIL");
+                    } else if (any && slowest >= 0) {
+                        snprintf(cell, sizeof cell, "%.3f ms %.2f Gb/s",
+                                 worst, slowest);
                     } else if (any) {
                         snprintf(cell, sizeof cell, "%.3f ms", worst);
                     }
@@ -347,18 +451,32 @@ engine_verify(const char *name, bool all, bool as_json,
             }
         }
         for (size_t i = 0; i < n_pairs; i++) {
-            if (results[i].error) {
+            if (!why[i]) {
+                continue;
+            } else if (results[i].error) {
                 ds_put_format(out, "FAIL %s (%s) -> %s (%s): %s\n",
                               vends[pairs[i].from].label, pairs[i].src,
                               vends[pairs[i].to].label, pairs[i].dst,
-                              results[i].error == ETIMEDOUT
-                              ? "no echo reply"
-                              : ovs_strerror(results[i].error));
+                              why[i]);
+            } else {
+                /* Reachable: the sentence names the pair first. */
+                ds_put_format(out, "FAIL %s -> %s: %s (%s -> %s)\n",
+                              vends[pairs[i].from].label,
+                              vends[pairs[i].to].label, why[i],
+                              pairs[i].src, pairs[i].dst);
             }
         }
         ds_put_format(out, "%zu pair%s probed: %zu ok, %d failed\n", n_pairs,
                       n_pairs == 1 ? "" : "s", n_pairs - n_failed, n_failed);
     }
+    for (size_t i = 0; i < n_pairs; i++) {
+        free(why[i]);
+    }
+    free(why);
+    free(tcp_of);
+    free(tcp_pair);
+    free(tcp_targets);
+    free(tcp_results);
     *n_failedp = n_failed;
 
     for (size_t i = 0; i < n_pairs; i++) {

@@ -605,9 +605,6 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
                                 old_eff, has_old && old.applying, &st, &log,
                                 &n_ignored, errp);
     }
-    for (size_t i = 0; i < eff->n_links && !error; i++) {
-        error = disable_tx_csum(&e, &plinks[i], &st, errp);
-    }
     VLOG_DBG("apply: links configured after %lld ms", time_msec() - start);
     if (!error) {
         error = check_stop(errp);
@@ -617,6 +614,10 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     VLOG_DBG("apply: switch side committed after %lld ms",
              time_msec() - start);
+    if (!error) {
+        /* Only now do the switch's ports show what it runs with. */
+        error = set_tx_offloads(&e, eff, plinks, &st, errp);
+    }
     if (!error) {
         error = wait_links_up(&e, plinks, eff->n_links, errp);
     }

@@ -49,6 +49,9 @@ struct engine_opts {
      * and saves the connect and the full download per request).  Borrowed;
      * may be NULL. */
     struct vswitch *vswitch;
+    /* verify: bytes to carry over a TCP connection per pair (0: no TCP
+     * probe). */
+    size_t verify_tcp_bytes;
     /* Spare namespaces that new ones are made from (a daemon fills it while
      * idle); borrowed; may be NULL. */
     struct netns_pool *netns_pool;

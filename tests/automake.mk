@@ -61,11 +61,13 @@ tests/package.m4: $(top_srcdir)/configure.ac
 	} > $@.tmp && mv $@.tmp $@
 
 # The benchmark and the long fault-injection run are not part of "make check".
-.PHONY: bench soak
+.PHONY: bench soak bench-dataplane
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
-	tests/bench/plug-bench tests/ns-lib.sh \
+	tests/bench/plug-bench tests/bench/bench-dataplane tests/ns-lib.sh \
 	tests/complete.bash
+bench-dataplane: all
+	PATH=$(abs_builddir)/utilities:$$PATH $(SHELL) $(srcdir)/tests/bench/bench-dataplane $(BENCH_DATAPLANE_FLAGS)
 bench: all
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all

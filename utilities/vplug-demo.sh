@@ -50,11 +50,15 @@ echo "== seed 4: ns1 and ns2 through Open vSwitch bridge ovs-br (private OVS)"
 run vplug --sandbox apply "$seeds/seed4-ovs.json"
 run vplug --sandbox show seed4
 run ovs-vsctl --db=unix:/run/vplug/sandbox/db.sock show
-run vplug verify seed4
-echo "\$ iperf3 from ns1 to ns2 through ovs-br"
+run vplug verify --tcp seed4
+echo "\$ ip netns exec ns1 iperf3 -c 10.1.1.3 -t 3   # through ovs-br"
 ip netns exec ns2 iperf3 -s -1 -D -B 10.1.1.3 --logfile /run/vplug/iperf3.log
-sleep 0.3
-ip netns exec ns1 iperf3 -c 10.1.1.3 -t 2 | tail -4
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    ip netns exec ns2 ss -ltn | grep -q 5201 && break
+    sleep 0.1
+done
+ip netns exec ns1 iperf3 -c 10.1.1.3 -t 3 | grep 'sender$' \
+    | sed 's/^/seed 4 iperf3: /'
 run vplug --sandbox destroy seed4
 run vplug sandbox stop
 

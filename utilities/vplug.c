@@ -96,8 +96,10 @@ Commands:\n\
   apply FILE             make the system match the topology in FILE (- = stdin)\n\
   destroy FILE|NAME      remove everything the topology owns\n\
   show [NAME]            show applied topologies and their live state\n\
-  verify FILE|NAME [--all]\n\
-                         ping between every pair of ends on a segment\n\
+  verify FILE|NAME [--all] [--tcp[=BYTES]]\n\
+                         ping between every pair of ends on a segment, also\n\
+                         with packets of the sender's MTU (DF set); --tcp\n\
+                         also carries BYTES (default 1 MiB) over TCP\n\
   graph FILE|NAME [--format=dot|svg] [--verify]\n\
                          draw the lab (its live state if applied)\n\
   link A B [--via=direct|bridge:BR|ovs:BR] [--name=NAME]\n\
@@ -357,9 +359,19 @@ cmd_verify(int argc, char *argv[])
 {
     const char *arg = NULL;
     bool all = false;
+    size_t tcp_bytes = 0;
     for (int i = 1; i < argc; i++) {
+        long long int bytes;
         if (!strcmp(argv[i], "--all")) {
             all = true;
+        } else if (!strcmp(argv[i], "--tcp")) {
+            tcp_bytes = 1024 * 1024;
+        } else if (!strncmp(argv[i], "--tcp=", 6)) {
+            if (!str_to_llong(argv[i] + 6, 10, &bytes) || bytes < 1
+                || bytes > (1LL << 40)) {
+                usage_error("--tcp takes a number of bytes from 1 to 2^40");
+            }
+            tcp_bytes = bytes;
         } else if (!arg) {
             arg = argv[i];
         } else {
@@ -386,6 +398,7 @@ cmd_verify(int argc, char *argv[])
     int n_failed;
     engine_opts_init(&eo);
     json_object_name = name;
+    eo.verify_tcp_bytes = tcp_bytes;
     int error = engine_verify(name, all, options.json, &eo, &out, &n_failed,
                               &err);
     vplug_progress_end();
