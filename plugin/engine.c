@@ -84,8 +84,8 @@ struct engine {
     struct vplug_ctx ctx;
     char *alias;                /* "vplug:NAME". */
     char *db_remote;            /* Owned copy when taken from a state. */
-    struct vplug_backend *backends[3];  /* Indexed by topo_switch_kind. */
-    char *backend_errors[3];    /* Why a backend could not be opened. */
+    struct vplug_backend *backends[4];  /* Indexed by topo_switch_kind. */
+    char *backend_errors[4];    /* Why a backend could not be opened. */
     struct ns_handle **nss;     /* Stable pointers: callers hold two. */
     size_t n_nss, allocated_nss;
 };
