@@ -1,7 +1,10 @@
 # The OVSDB (RFC 7047) client and typed helpers for the Open_vSwitch schema.
 lib_libvplug_la_SOURCES += \
 	ovsdb/ovsdb-client.c ovsdb/ovsdb-client.h \
-	ovsdb/vswitch.c ovsdb/vswitch.h
+	ovsdb/vswitch.c ovsdb/vswitch.h \
+	ovsdb/ovn-db.c ovsdb/ovn-db.h
+nodist_lib_libvplug_la_SOURCES = ovsdb/ovn-nb-idl.c ovsdb/ovn-nb-idl.h
+BUILT_SOURCES = ovsdb/ovn-nb-idl.h
 
 # The OVN Northbound IDL, generated at build time with OVS's ovsdb-idlc from
 # the schema that ovn-central ships, as OVN itself does ('annotate', then

@@ -70,6 +70,10 @@ struct state {
     struct state_sysctl *sysctls;
     size_t n_sysctls;
     char *db_remote;            /* The OVSDB remote it was applied with. */
+    char *ovn_sandbox;          /* The OVN rehearsal it was applied in, or
+                                 * NULL. */
+    char *ovn_nb;               /* The OVN Northbound remote given, or
+                                 * NULL. */
 };
 
 /* An open namespace. */
@@ -84,6 +88,8 @@ struct engine {
     struct vplug_ctx ctx;
     char *alias;                /* "vplug:NAME". */
     char *db_remote;            /* Owned copy when taken from a state. */
+    char *ovn_sandbox;          /* Owned copies when taken from a state. */
+    char *ovn_nb;
     struct vplug_backend *backends[4];  /* Indexed by topo_switch_kind. */
     char *backend_errors[4];    /* Why a backend could not be opened. */
     struct ns_handle **nss;     /* Stable pointers: callers hold two. */
@@ -162,6 +168,10 @@ engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
     e->ctx.deadline = time_msec() + e->ctx.timeout_ms;
     e->ctx.dry_run = opts->dry_run;
     e->ctx.vswitch = opts->vswitch;
+    e->ctx.ovn_nb_remote = opts->ovn_nb_remote;
+    e->ctx.ovn_sandbox = opts->ovn_sandbox;
+    e->ctx.report = opts->report;
+    e->ctx.report_aux = opts->report_aux;
     e->alias = xasprintf("vplug:%s", name);
 
     /* Large labs hold a namespace descriptor and a netlink socket for each
@@ -201,6 +211,8 @@ engine_uninit(struct engine *e)
     engine_close_namespaces(e);
     free(e->alias);
     free(e->db_remote);
+    free(e->ovn_sandbox);
+    free(e->ovn_nb);
 }
 
 /* Uses the OVSDB remote recorded in 'st' unless the user gave one. */
@@ -211,6 +223,16 @@ engine_use_state_remote(struct engine *e, const struct state *st)
         free(e->db_remote);
         e->db_remote = xstrdup(st->db_remote);
         e->ctx.db_remote = e->db_remote;
+    }
+    /* An OVN lab stays where it was applied: rehearsed or on real hosts,
+     * with the same Northbound database. */
+    if (!e->opts->ovn_sandbox && !e->opts->ovn_nb_remote) {
+        free(e->ovn_sandbox);
+        free(e->ovn_nb);
+        e->ovn_sandbox = nullable_xstrdup(st->ovn_sandbox);
+        e->ovn_nb = nullable_xstrdup(st->ovn_nb);
+        e->ctx.ovn_sandbox = e->ovn_sandbox;
+        e->ctx.ovn_nb_remote = e->ovn_nb;
     }
 }
 
@@ -356,6 +378,8 @@ state_uninit(struct state *st)
     }
     free(st->sysctls);
     free(st->db_remote);
+    free(st->ovn_sandbox);
+    free(st->ovn_nb);
     state_init(st);
 }
 
@@ -460,6 +484,13 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                   "path", s->path, "old", s->old));
     }
     json_object_set_new(root, "sysctls", sysctls);
+    if (st->ovn_sandbox) {
+        json_object_set_new(root, "ovn_sandbox",
+                            json_string(st->ovn_sandbox));
+    }
+    if (st->ovn_nb) {
+        json_object_set_new(root, "ovn_nb", json_string(st->ovn_nb));
+    }
     if (st->db_remote) {
         json_object_set_new(root, "db_remote", json_string(st->db_remote));
     }
@@ -538,6 +569,10 @@ state_read(const struct engine_opts *opts, const char *name,
     st->applying = json_is_true(json_object_get(root, "applying"));
     st->db_remote = nullable_xstrdup(
         json_string_value(json_object_get(root, "db_remote")));
+    st->ovn_sandbox = nullable_xstrdup(
+        json_string_value(json_object_get(root, "ovn_sandbox")));
+    st->ovn_nb = nullable_xstrdup(
+        json_string_value(json_object_get(root, "ovn_nb")));
 
     size_t i;
     json_t *value;
@@ -774,12 +809,57 @@ effective_topology(const struct topology *topo, const struct state *st)
     return eff;
 }
 
+/* Returns the effective topology of 'topo' (see effective_topology()) as
+ * the backends place it: each open backend with a localize() hook (OVN)
+ * places and completes its switches' ends.  On failure returns NULL and a
+ * message in '*errp'. */
+static struct topology *
+engine_effective(struct engine *e, const struct topology *topo,
+                 const struct state *st, char **errp)
+{
+    struct topology *eff = effective_topology(topo, st);
+    if (topology_has_ovn(eff)) {
+        struct vplug_backend *b = engine_backend(e, TOPO_SW_OVN);
+        int error = 0;
+        if (!b) {
+            *errp = xstrdup(e->backend_errors[TOPO_SW_OVN]);
+            error = ENXIO;
+        } else if (b->class->localize) {
+            error = b->class->localize(b, eff, errp);
+        }
+        if (error) {
+            topology_destroy(eff);
+            return NULL;
+        }
+        e->ctx.topo = eff;
+    }
+    return eff;
+}
+
+/* engine_effective() where a failure to localize only loses detail (show,
+ * verify, checks): falls back to the unlocalized topology. */
+static struct topology *
+engine_effective_or_plain(struct engine *e, const struct topology *topo,
+                          const struct state *st)
+{
+    char *err = NULL;
+    struct topology *eff = engine_effective(e, topo, st, &err);
+    if (!eff) {
+        VLOG_WARN("%s", err);
+        free(err);
+        eff = effective_topology(topo, st);
+    }
+    return eff;
+}
+
 /* Where the interface of 'end' lives: a namespace name, or NULL for the
- * current namespace (every switch port lives there). */
+ * current namespace.  A switch port lives there too, except where a
+ * backend's localize() placed it elsewhere (a rehearsed OVN chassis's
+ * namespace); a file never gives a switch end a namespace. */
 static const char *
 end_ns(const struct topo_end *end)
 {
-    return end->sw ? NULL : end->ns;
+    return end->ns;
 }
 
 static bool
@@ -2274,10 +2354,14 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     st.topo = topology_clone(topo);
     st.db_remote = nullable_xstrdup(e.ctx.db_remote);
+    if (topology_has_ovn(topo)) {
+        st.ovn_sandbox = nullable_xstrdup(e.ctx.ovn_sandbox);
+        st.ovn_nb = nullable_xstrdup(e.ctx.ovn_nb_remote);
+    }
     if (has_old) {
         state_inherit(&st, &old);
         st.previous = topology_clone(old.topo);
-        old_eff = effective_topology(old.topo, &old);
+        old_eff = engine_effective_or_plain(&e, old.topo, &old);
     }
 
     /* Decide, inspect and refuse before changing anything. */
@@ -2285,7 +2369,11 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     if (error) {
         goto out;
     }
-    eff = effective_topology(topo, &st);
+    eff = engine_effective(&e, topo, &st, errp);
+    if (!eff) {
+        error = EINVAL;
+        goto out;
+    }
     error = plan_links(&e, eff, &st, &plinks, errp);
     if (error) {
         goto out;
@@ -2443,10 +2531,10 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     int switch_error = 0;
     int error = 0;
 
-    effs[0] = effective_topology(st->topo, st);
     if (st->previous) {
-        effs[1] = effective_topology(st->previous, st);
+        effs[1] = engine_effective_or_plain(e, st->previous, st);
     }
+    effs[0] = engine_effective_or_plain(e, st->topo, st);
 
     /* The switch side first, in one commit, so OVS forgets the ports
      * before their interfaces vanish. */
@@ -2718,7 +2806,7 @@ engine_check(const char *name, const struct engine_opts *opts,
     struct engine e;
     engine_init(&e, name, opts);
     engine_use_state_remote(&e, &st);
-    struct topology *eff = effective_topology(st.topo, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);
@@ -2783,6 +2871,9 @@ describe_end(struct engine *e, const struct topo_end *end)
     json_object_set_new(j, "ifname", json_string(end->ifname));
     if (end->sw) {
         json_object_set_new(j, "switch", json_string(end->sw));
+        if (ns) {
+            json_object_set_new(j, "ns", json_string(ns));
+        }
     } else {
         json_object_set_new(j, "ns", ns ? json_string(ns) : json_null());
     }
@@ -2816,7 +2907,7 @@ describe_end(struct engine *e, const struct topo_end *end)
 static json_t *
 describe_topology(struct engine *e, const struct state *st)
 {
-    struct topology *eff = effective_topology(st->topo, st);
+    struct topology *eff = engine_effective_or_plain(e, st->topo, st);
     json_t *j = json_object();
 
     json_object_set_new(j, "name", json_string(st->topo->name));
@@ -2858,6 +2949,20 @@ describe_topology(struct engine *e, const struct state *st)
         json_array_append_new(links, json_pack("{s:o}", "ends", ends));
     }
     json_object_set_new(j, "links", links);
+
+    /* What the backends hold beyond ports (OVN's logical rows). */
+    struct vplug_backend *ovn = (topology_has_ovn(eff)
+                                 ? e->backends[TOPO_SW_OVN] : NULL);
+    if (ovn && ovn->class->describe) {
+        struct ds d = DS_EMPTY_INITIALIZER;
+        char *err = NULL;
+        if (ovn->class->describe(ovn, &d, &err)) {
+            ds_put_format(&d, "  OVN: %s\n", err);
+            free(err);
+        }
+        json_object_set_new(j, "ovn", json_string(ds_cstr(&d)));
+        ds_destroy(&d);
+    }
     topology_destroy(eff);
     return j;
 }
@@ -2931,6 +3036,10 @@ format_topology_text(struct ds *out, const json_t *t)
             }
             ds_put_char(out, '\n');
         }
+    }
+    const char *ovn = json_string_value(json_object_get(t, "ovn"));
+    if (ovn) {
+        ds_put_cstr(out, ovn);
     }
 }
 
@@ -3068,6 +3177,24 @@ add_pairs(const struct vend *ends, size_t a, size_t b, struct vpair **pairs,
                 }
             }
         }
+        /* Through a router: from the first address of the family, if
+         * the end has a way off its subnet. */
+        int family;
+        for (size_t k = 0; k < ea->addrs.n && !found && ea->gateway; k++) {
+            char *src;
+            if (!topology_parse_cidr(ea->addrs.names[k], &family, &src, NULL)
+                && (family == AF_INET6) == (strchr(dst, ':') != NULL)
+                && (family == AF_INET6) == (strchr(ea->gateway, ':')
+                                            != NULL)) {
+                if (*n >= *allocated) {
+                    *pairs = x2nrealloc(*pairs, allocated, sizeof **pairs);
+                }
+                (*pairs)[(*n)++] = (struct vpair) { a, b, src, xstrdup(dst) };
+                found = true;
+            } else {
+                free(src);
+            }
+        }
         free(dst);
     }
 }
@@ -3090,6 +3217,21 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
             size_t b = topology_find_switch(eff, l->ends[1].sw)
                        - eff->switches;
             parent[uf_find(parent, a)] = uf_find(parent, b);
+        }
+    }
+
+    /* Switches joined by a router reach each other (routed). */
+    for (size_t i = 0; i < eff->n_routers; i++) {
+        const struct topo_router *r = &eff->routers[i];
+        for (size_t p = 1; p < r->n_ports; p++) {
+            const struct topo_switch *a = topology_find_switch(eff,
+                                                               r->ports[0].sw);
+            const struct topo_switch *c = topology_find_switch(eff,
+                                                               r->ports[p].sw);
+            if (a && c) {
+                parent[uf_find(parent, a - eff->switches)]
+                    = uf_find(parent, c - eff->switches);
+            }
         }
     }
 
@@ -3171,7 +3313,7 @@ engine_verify(const char *name, bool all, bool as_json,
 
     struct engine e;
     engine_init(&e, name, opts);
-    struct topology *eff = effective_topology(st.topo, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     struct vend *vends;
     size_t n_vends = collect_vends(eff, &vends);
 
@@ -3383,7 +3525,7 @@ engine_repair(const char *name, const struct engine_opts *opts,
         error = EBUSY;
         goto out;
     }
-    struct topology *eff = effective_topology(st.topo, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);

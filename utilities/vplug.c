@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "sandbox.h"
+#include "sandbox-ovn.h"
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
@@ -32,6 +33,7 @@ struct options {
     char *db;                   /* --db, or the default remote. */
     bool db_given;              /* --db or --sandbox was given. */
     char *sandbox_dir;          /* --sandbox[=DIR], or NULL. */
+    char *ovn_nb;               /* --ovn-nb, or NULL. */
     bool json;                  /* --format=json. */
     int timeout_ms;             /* --timeout. */
     bool dry_run;               /* --dry-run. */
@@ -86,7 +88,9 @@ Options:\n\
   --db=REMOTE            OVSDB remote, unix:PATH or tcp:IP:PORT\n\
                          (default $VPLUG_DB, else unix:$OVS_RUNDIR/db.sock,\n\
                          else unix:/var/run/openvswitch/db.sock)\n\
-  --sandbox[=DIR]        use (and start if needed) a private OVS in DIR\n\
+  --sandbox[=DIR]        use (and start if needed) a private OVS in DIR; for\n\
+                         an OVN lab, rehearse its central and chassis there\n\
+  --ovn-nb=REMOTE        OVN Northbound remote of an OVN lab on real hosts\n\
   --format=text|json     output format of show and verify\n\
   --timeout=SECONDS      bound on every wait (default 30)\n\
   --dry-run              print the plan, change nothing\n\
@@ -139,6 +143,24 @@ engine_opts_init(struct engine_opts *eo)
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
     eo->progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    eo->ovn_nb_remote = options.ovn_nb;
+    eo->ovn_sandbox = options.sandbox_dir;
+}
+
+/* With --sandbox, starts what 'topo' runs on: the OVN rehearsal (central
+ * and chassis) for a lab with ovn switches, else the private OVS. */
+static int
+start_sandbox_for(const struct topology *topo)
+{
+    char *err = NULL;
+    int error = 0;
+    if (!options.sandbox_dir || options.dry_run) {
+        return 0;
+    }
+    error = (topology_has_ovn(topo)
+             ? sandbox_ovn_start(options.sandbox_dir, topo, &err)
+             : sandbox_start(options.sandbox_dir, &err));
+    return error ? fail(err) : 0;
 }
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
@@ -203,7 +225,10 @@ cmd_apply(int argc, char *argv[])
         usage_error("apply takes one topology file");
     }
     struct topology *topo = parse_topology_or_exit(argv[1]);
-    int status = apply_topology(topo);
+    int status = start_sandbox_for(topo);
+    if (!status) {
+        status = apply_topology(topo);
+    }
     topology_destroy(topo);
     return status;
 }
@@ -225,7 +250,28 @@ cmd_destroy(int argc, char *argv[])
     struct engine_opts eo;
     char *err;
     engine_opts_init(&eo);
+
+    /* A rehearsed OVN lab goes with its rehearsal: the central and the
+     * chassis must run while the lab's rows and ports go, then stop. */
+    struct topology *applied = NULL;
+    if (options.sandbox_dir && !engine_load(name, &eo, &applied, &err)) {
+        topology_destroy(topo);
+        topo = applied;
+    } else if (options.sandbox_dir) {
+        free(err);
+    }
+    bool rehearsed = (options.sandbox_dir && topo && topology_has_ovn(topo)
+                      && sandbox_ovn_exists(options.sandbox_dir));
+    int status = topo ? start_sandbox_for(topo) : 0;
+    if (status) {
+        topology_destroy(topo);
+        return status;
+    }
+
     int error = engine_destroy(name, topo, &eo, &err);
+    if (!error && rehearsed && !options.dry_run) {
+        error = sandbox_ovn_stop(options.sandbox_dir, &err);
+    }
     topology_destroy(topo);
     return error ? fail(err) : 0;
 }
@@ -526,13 +572,21 @@ cmd_sandbox(int argc, char *argv[])
             printf("sandbox running in %s (db unix:%s/db.sock)\n", dir, dir);
         }
     } else if (!strcmp(argv[1], "stop")) {
-        error = sandbox_stop(dir, &err);
+        error = sandbox_ovn_stop(dir, &err);
+        if (!error) {
+            error = sandbox_stop(dir, &err);
+        }
         if (!error) {
             printf("sandbox in %s stopped\n", dir);
         }
     } else if (!strcmp(argv[1], "status")) {
         struct ds out = DS_EMPTY_INITIALIZER;
-        error = sandbox_status(dir, &out);
+        int ovn_error = sandbox_ovn_status(dir, &out);
+        if (ovn_error == ENOENT) {
+            error = sandbox_status(dir, &out);
+        } else {
+            error = ovn_error;
+        }
         fputs(ds_cstr(&out), stdout);
         ds_destroy(&out);
         return error ? EXIT_FAILED : 0;
@@ -588,8 +642,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "apply", cmd_apply, true },
-    { "destroy", cmd_destroy, true },
+    { "apply", cmd_apply, false },      /* Starts what the file needs. */
+    { "destroy", cmd_destroy, false },
     { "show", cmd_show, true },
     { "verify", cmd_verify, false },
     { "link", cmd_link, true },
@@ -608,6 +662,7 @@ parse_options(int argc, char *argv[])
         OPT_FORMAT,
         OPT_TIMEOUT,
         OPT_DRY_RUN,
+        OPT_OVN_NB,
     };
     static const struct option long_options[] = {
         { "db", required_argument, NULL, OPT_DB },
@@ -615,6 +670,7 @@ parse_options(int argc, char *argv[])
         { "format", required_argument, NULL, OPT_FORMAT },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "ovn-nb", required_argument, NULL, OPT_OVN_NB },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -660,6 +716,10 @@ parse_options(int argc, char *argv[])
         }
         case OPT_DRY_RUN:
             options.dry_run = true;
+            break;
+        case OPT_OVN_NB:
+            free(options.ovn_nb);
+            options.ovn_nb = xstrdup(optarg);
             break;
         case 'v':
             options.verbose = true;
@@ -716,5 +776,6 @@ main(int argc, char *argv[])
     int status = cmd->func(argc, argv);
     free(options.db);
     free(options.sandbox_dir);
+    free(options.ovn_nb);
     return status;
 }
