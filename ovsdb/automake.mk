@@ -4,7 +4,7 @@ lib_libvplug_la_SOURCES += \
 	ovsdb/vswitch.c ovsdb/vswitch.h \
 	ovsdb/ovn-db.c ovsdb/ovn-db.h
 nodist_lib_libvplug_la_SOURCES = ovsdb/ovn-nb-idl.c ovsdb/ovn-nb-idl.h
-BUILT_SOURCES = ovsdb/ovn-nb-idl.h
+BUILT_SOURCES += ovsdb/ovn-nb-idl.h
 
 # The OVN Northbound IDL, generated at build time with OVS's ovsdb-idlc from
 # the schema that ovn-central ships, as OVN itself does ('annotate', then

@@ -161,7 +161,7 @@ set_owner(struct smap *smap, const struct smap *old, const char *owner)
 }
 
 static bool
-svec_has(const char **names, size_t n, const char *name)
+name_listed(const char **names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(names[i], name)) {
@@ -418,7 +418,7 @@ nb_sync_txn(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     const struct nbrec_logical_switch *ls;
     NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
         if (owned_by(&ls->external_ids, owner)
-            && !svec_has(spec->switches, spec->n_switches, ls->name)) {
+            && !name_listed(spec->switches, spec->n_switches, ls->name)) {
             nbrec_logical_switch_delete(ls);
             continue;
         }
@@ -437,7 +437,7 @@ nb_sync_txn(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn,
     const struct nbrec_logical_router *lr;
     NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
         if (owned_by(&lr->external_ids, owner)
-            && !svec_has(spec->routers, spec->n_routers, lr->name)) {
+            && !name_listed(spec->routers, spec->n_routers, lr->name)) {
             nbrec_logical_router_delete(lr);
             continue;
         }
@@ -642,6 +642,9 @@ ovn_vs_configure_chassis(struct ovn_db *db,
         struct smap ids;
         smap_clone(&ids, &ovs->external_ids);
         smap_replace(&ids, "system-id", cfg->system_id);
+        if (cfg->hostname) {
+            smap_replace(&ids, "hostname", cfg->hostname);
+        }
         smap_replace(&ids, "ovn-remote", cfg->ovn_remote);
         smap_replace(&ids, "ovn-encap-type", "geneve");
         smap_replace(&ids, "ovn-encap-ip", cfg->encap_ip);

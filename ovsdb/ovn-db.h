@@ -114,10 +114,12 @@ int ovn_nb_lsp_up(const struct ovn_db *, const char *name);
  * them). */
 struct ovn_chassis_config {
     const char *system_id;      /* external_ids:system-id. */
+    const char *hostname;       /* external_ids:hostname, or NULL: the
+                                 * host's name.  Rehearsed chassis share
+                                 * one host, so each gets its own. */
     const char *ovn_remote;     /* external_ids:ovn-remote (the SB). */
     const char *encap_ip;       /* external_ids:ovn-encap-ip. */
     const char *underlay_port;  /* Added to br-phy, or NULL: no br-phy. */
-    int underlay_mtu;           /* MTU of br-phy's ports, 0: default. */
 };
 
 /* Writes 'cfg' into the chassis's database: Open_vSwitch external_ids

@@ -3178,9 +3178,10 @@ add_pairs(const struct vend *ends, size_t a, size_t b, struct vpair **pairs,
             }
         }
         /* Through a router: from the first address of the family, if
-         * the end has a way off its subnet. */
+         * both ends have a way off their subnets. */
         int family;
-        for (size_t k = 0; k < ea->addrs.n && !found && ea->gateway; k++) {
+        for (size_t k = 0; k < ea->addrs.n && !found && ea->gateway
+                           && eb->gateway; k++) {
             char *src;
             if (!topology_parse_cidr(ea->addrs.names[k], &family, &src, NULL)
                 && (family == AF_INET6) == (strchr(dst, ':') != NULL)
@@ -3313,6 +3314,7 @@ engine_verify(const char *name, bool all, bool as_json,
 
     struct engine e;
     engine_init(&e, name, opts);
+    engine_use_state_remote(&e, &st);
     struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     struct vend *vends;
     size_t n_vends = collect_vends(eff, &vends);

@@ -444,8 +444,11 @@ ovn_localize(struct vplug_backend *b, struct topology *eff, char **errp)
             continue;
         }
 
-        free(se->chassis);
-        se->chassis = chassis ? xstrdup(chassis) : NULL;
+        if (se->chassis != chassis) {
+            free(se->chassis);
+            se->chassis = chassis ? xstrdup(chassis) : NULL;
+            chassis = se->chassis;
+        }
         if (rehearsal(ob)) {
             /* The switch end lives where its chassis's ovs-vswitchd
              * runs. */
@@ -954,12 +957,15 @@ ovn_describe(struct vplug_backend *b, struct ds *out, char **errp)
             ds_put_format(out, ", %s", up ? "up" : "down");
             for (size_t k = 0; k < ob->n_ports; k++) {
                 const struct ovn_port *p = &ob->ports[k];
-                const struct ovn_db *db = find_chassis_db(ob, p->chassis);
+                char *err = NULL;
+                const struct ovn_db *db = (strcmp(p->lsp, lsp->name) ? NULL
+                                           : chassis_db(ob, p->chassis,
+                                                        &err));
+                free(err);
                 int ofport;
                 bool installed;
-                if (!strcmp(p->lsp, lsp->name) && db
-                    && ovn_vs_port_state(db, p->ifname, &ofport,
-                                         &installed)) {
+                if (db && ovn_vs_port_state(db, p->ifname, &ofport,
+                                            &installed)) {
                     ds_put_format(out, ", %s on %s", installed
                                   ? "ovn-installed" : "not installed",
                                   p->ifname);

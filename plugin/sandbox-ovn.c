@@ -320,8 +320,11 @@ choose_encap_ip(const char *dir, const char *name, const char *given)
         free(c);
     }
     for (int n = 1; !ip; n++) {
+        if (n % 250 == 0) {
+            continue;
+        }
         char *candidate = xasprintf(UNDERLAY_PREFIX ".%d.%d", n / 250,
-                                    n % 250 + 1);
+                                    n % 250);
         if (!svec_has(&used, candidate)) {
             ip = candidate;
         } else {
@@ -548,10 +551,10 @@ start_chassis(const char *dir, const struct topo_chassis *c,
     char *sb = sandbox_ovn_sb_remote(dir);
     struct ovn_chassis_config cfg = {
         .system_id = c->name,
+        .hostname = c->name,
         .ovn_remote = sb,
         .encap_ip = encap_ip,
         .underlay_port = UNDERLAY_PORT,
-        .underlay_mtu = SANDBOX_OVN_UNDERLAY_MTU,
     };
     long long int deadline = time_msec() + SANDBOX_STEP_TIMEOUT_MS;
     error = ovn_db_open(&ovsrec_idl_class, remote, what, deadline, &db,
@@ -596,16 +599,16 @@ start_chassis(const char *dir, const struct topo_chassis *c,
     {
         char *pidfile = xasprintf("--pidfile=%s", ds[2].pidfile);
         char *logfile = xasprintf("--log-file=%s", ds[2].log);
-        char *ctl = xasprintf("--unixctl=%s", ds[2].ctl);
         char *remote_arg = xasprintf("unix:%s", sock);
         char *title = xasprintf("chassis '%s''s ovn-controller", c->name);
+        /* ovn-controller has no --unixctl: its control socket is
+         * OVN_RUNDIR/ovn-controller.PID.ctl. */
         char *argv[] = { (char *) OVN_CONTROLLER_PATH, (char *) "--detach",
-                         (char *) "--no-chdir", pidfile, logfile, ctl,
+                         (char *) "--no-chdir", pidfile, logfile,
                          remote_arg, NULL };
         error = start_daemon(&ds[2], argv, env, fd, NULL, title, errp);
         free(pidfile);
         free(logfile);
-        free(ctl);
         free(remote_arg);
         free(title);
     }

@@ -27,6 +27,7 @@ TESTSUITE_AT = \
 	tests/seeds.at \
 	tests/cli.at \
 	tests/ovs.at \
+	tests/ovn.at \
 	tests/vplugd.at \
 	tests/scale.at
 TESTSUITE = $(srcdir)/tests/testsuite

@@ -147,6 +147,16 @@ engine_opts_init(struct engine_opts *eo)
     eo->ovn_sandbox = options.sandbox_dir;
 }
 
+
+/* Prints 'err' (and frees it) and returns EXIT_FAILED. */
+static int
+fail(char *err)
+{
+    fprintf(stderr, "%s: %s\n", get_program_name(), err);
+    free(err);
+    return EXIT_FAILED;
+}
+
 /* With --sandbox, starts what 'topo' runs on: the OVN rehearsal (central
  * and chassis) for a lab with ovn switches, else the private OVS. */
 static int
@@ -161,15 +171,6 @@ start_sandbox_for(const struct topology *topo)
              ? sandbox_ovn_start(options.sandbox_dir, topo, &err)
              : sandbox_start(options.sandbox_dir, &err));
     return error ? fail(err) : 0;
-}
-
-/* Prints 'err' (and frees it) and returns EXIT_FAILED. */
-static int
-fail(char *err)
-{
-    fprintf(stderr, "%s: %s\n", get_program_name(), err);
-    free(err);
-    return EXIT_FAILED;
 }
 
 /* Parses topology file 'file_name', exiting with status 2 on error. */
