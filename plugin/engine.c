@@ -1123,7 +1123,7 @@ undo_log_destroy(struct undo_log *log)
 static void
 undo_all(struct engine *e, struct undo_log *log, struct state *st)
 {
-    bool backends_touched[3] = { false, false, false };
+    bool backends_touched[ARRAY_SIZE(e->backends)] = { false };
 
     for (size_t i = log->n; i-- > 0; ) {
         const struct undo *u = &log->undos[i];

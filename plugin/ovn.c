@@ -591,12 +591,12 @@ why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
         size_t n_tunnels = db ? ovn_vs_n_tunnels(db, OVN_BRIDGE) : 0;
         const char *sb = db ? ovn_vs_external_id(db, "ovn-remote") : NULL;
         if (ob->chassis.n > 1 && !n_tunnels) {
-            return xasprintf("port %s/%s is not bound: chassis '%s' has no "
-                             "tunnel to any other chassis, so no chassis is "
-                             "registered in the Southbound database %s, or "
-                             "its ovn-controller does not reach it", where,
-                             p->ns_ifname, p->chassis, sb ? sb : "(no "
-                             "ovn-remote set)");
+            return xasprintf("port %s/%s is not bound on chassis '%s': "
+                             "its %s has no tunnel to any other chassis, so "
+                             "either no ovn-controller runs there or no "
+                             "other chassis is registered in the Southbound "
+                             "database %s", where, p->ns_ifname, p->chassis,
+                             OVN_BRIDGE, sb ? sb : "(no ovn-remote set)");
         }
         return xasprintf("port %s/%s is not bound: ovn-controller on chassis "
                          "'%s' did not mark interface '%s' "
