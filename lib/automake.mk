@@ -1,8 +1,7 @@
 noinst_LTLIBRARIES += lib/libvplug.la
 lib_libvplug_la_SOURCES = \
-	lib/util.c lib/util.h \
-	lib/vlog.c lib/vlog.h \
-	lib/poll-loop.c lib/poll-loop.h \
+	lib/vplug-util.c lib/vplug-util.h \
+	lib/vjson.h \
 	lib/netns.c lib/netns.h \
 	lib/netns-pool.c lib/netns-pool.h \
 	lib/rtnl.c lib/rtnl.h \
@@ -11,8 +10,4 @@ lib_libvplug_la_SOURCES = \
 	lib/probe.c lib/probe.h \
 	lib/topology.c lib/topology.h \
 	lib/topo-gen.c lib/topo-gen.h \
-	lib/json-pos.c lib/json-pos.h \
-	lib/stream.c lib/stream.h \
-	lib/jsonrpc.c lib/jsonrpc.h \
-	lib/unixctl.c lib/unixctl.h \
-	lib/daemon.c lib/daemon.h
+	lib/json-pos.c lib/json-pos.h

@@ -15,6 +15,10 @@
 
 #include "netns.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Issues ethtool command 'ecmd' (an ETHTOOL_G* or ETHTOOL_S* value taking a
  * struct ethtool_value) on 'ifname' in the namespace open on 'netns_fd' (-1:

@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct json_pos_entry {
     char *path;                 /* Escaped path; "" for the root. */

@@ -25,7 +25,11 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(netns);
 

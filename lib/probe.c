@@ -34,7 +34,11 @@
 
 #include "netns.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(probe);
 

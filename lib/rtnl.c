@@ -73,7 +73,11 @@ libnl_route_add(struct nl_sock *sk, struct rtnl_route *route, int flags)
 #include "rtnl.h"
 #include "netns.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(rtnl);
 

@@ -13,6 +13,10 @@
 
 #include "netns.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Returns true if 'path' is a relative path under /proc/sys that cannot
  * climb out of it. */

@@ -10,6 +10,10 @@
 #include <sys/socket.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Where addresses come from. */
 struct subnet {

@@ -45,6 +45,6 @@
  * or an error message and NULL. */
 char *topo_gen(const char *shape, int n, enum topo_switch_kind via,
                const char *subnet, const char *name,
-               struct topology **topop) WARN_UNUSED_RESULT;
+               struct topology **topop) OVS_WARN_UNUSED_RESULT;
 
 #endif /* topo-gen.h */

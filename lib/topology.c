@@ -9,7 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <jansson.h>
+#include "vjson.h"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +19,10 @@
 
 #include "json-pos.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Where errors go, and how they are labelled. */
 struct topo_ctx {
@@ -30,7 +34,7 @@ struct topo_ctx {
 
 static void topo_error(struct topo_ctx *, const char *base, const char *field,
                        bool key, const char *format, ...)
-    PRINTF_FORMAT(5, 6);
+    OVS_PRINTF_FORMAT(5, 6);
 
 /* Turns 'path' into "link 1 end 0: " and the like, for topologies that
  * have no file. */
@@ -2126,7 +2130,7 @@ put_json(struct ds *ds, json_t *j)
 static json_t *
 kvs_to_json(const struct topo_kv *kvs, size_t n)
 {
-    json_t *obj = json_object();
+    json_t *obj = vjson_object();
     for (size_t i = 0; i < n; i++) {
         json_object_set_new_nocheck(obj, kvs[i].key,
                                     json_string_nocheck(kvs[i].value));
@@ -2145,13 +2149,13 @@ set_string(json_t *obj, const char *key, const char *value)
 static json_t *
 switch_to_json(const struct topo_switch *sw)
 {
-    json_t *j = json_object();
+    json_t *j = vjson_object();
     set_string(j, "kind", topo_switch_kind_name(sw->kind));
     set_string(j, "datapath", sw->datapath);
     set_string(j, "fail_mode", sw->fail_mode);
     set_string(j, "port_type", sw->port_type);
     if (sw->mtu) {
-        json_object_set_new(j, "mtu", json_integer(sw->mtu));
+        json_object_set_new(j, "mtu", vjson_integer(sw->mtu));
     }
     if (sw->n_external_ids) {
         json_object_set_new(j, "external_ids",
@@ -2159,10 +2163,10 @@ switch_to_json(const struct topo_switch *sw)
                                         sw->n_external_ids));
     }
     if (sw->n_fallback) {
-        json_t *a = json_array();
+        json_t *a = vjson_array();
         for (size_t i = 0; i < sw->n_fallback; i++) {
             json_array_append_new(
-                a, json_string(topo_switch_kind_name(sw->fallback[i])));
+                a, vjson_string(topo_switch_kind_name(sw->fallback[i])));
         }
         json_object_set_new(j, "fallback", a);
     }
@@ -2172,19 +2176,19 @@ switch_to_json(const struct topo_switch *sw)
 static json_t *
 end_to_json(const struct topo_end *end)
 {
-    json_t *j = json_object();
+    json_t *j = vjson_object();
     set_string(j, "ns", end->ns);
     set_string(j, "switch", end->sw);
     set_string(j, "ifname", end->ifname);
     set_string(j, "mac", end->mac);
     if (end->mtu) {
-        json_object_set_new(j, "mtu", json_integer(end->mtu));
+        json_object_set_new(j, "mtu", vjson_integer(end->mtu));
     }
     if (end->vlan != -1) {
-        json_object_set_new(j, "vlan", json_integer(end->vlan));
+        json_object_set_new(j, "vlan", vjson_integer(end->vlan));
     }
     if (end->addrs.n) {
-        json_t *a = json_array();
+        json_t *a = vjson_array();
         for (size_t i = 0; i < end->addrs.n; i++) {
             json_array_append_new(a, json_string_nocheck(end->addrs.names[i]));
         }
@@ -2193,9 +2197,9 @@ end_to_json(const struct topo_end *end)
     set_string(j, "gateway", end->gateway);
     set_string(j, "chassis", end->chassis);
     if (end->n_routes) {
-        json_t *a = json_array();
+        json_t *a = vjson_array();
         for (size_t i = 0; i < end->n_routes; i++) {
-            json_t *r = json_object();
+            json_t *r = vjson_object();
             set_string(r, "dst", end->routes[i].dst);
             set_string(r, "via", end->routes[i].via);
             json_array_append_new(a, r);
@@ -2215,9 +2219,9 @@ static void
 put_ovn_json(struct ds *ds, const struct topology *t)
 {
     if (t->n_chassis) {
-        json_t *j = json_object();
+        json_t *j = vjson_object();
         for (size_t i = 0; i < t->n_chassis; i++) {
-            json_t *c = json_object();
+            json_t *c = vjson_object();
             set_string(c, "encap_ip", t->chassis[i].encap_ip);
             json_object_set_new(j, t->chassis[i].name, c);
         }
@@ -2228,8 +2232,8 @@ put_ovn_json(struct ds *ds, const struct topology *t)
         ds_put_cstr(ds, ",\n  \"routers\": {");
         for (size_t i = 0; i < t->n_routers; i++) {
             const struct topo_router *r = &t->routers[i];
-            json_t *j = json_object();
-            json_t *ports = json_object();
+            json_t *j = vjson_object();
+            json_t *ports = vjson_object();
             set_string(j, "kind", "ovn");
             for (size_t k = 0; k < r->n_ports; k++) {
                 set_string(ports, r->ports[k].sw, r->ports[k].cidr);
@@ -2243,7 +2247,7 @@ put_ovn_json(struct ds *ds, const struct topology *t)
         ds_put_cstr(ds, "\n  }");
     }
     if (t->ovn_nb) {
-        json_t *j = json_object();
+        json_t *j = vjson_object();
         set_string(j, "nb", t->ovn_nb);
         ds_put_cstr(ds, ",\n  \"ovn\": ");
         put_json(ds, j);

@@ -9,6 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* A key/value pair (external_ids). */
 struct topo_kv {
@@ -111,14 +115,14 @@ struct topology {
  * Returns NULL and a new topology in '*topop', or an error message
  * "FILE:LINE:COLUMN: message" (caller frees) and NULL in '*topop'. */
 char *topology_parse_file(const char *file_name, struct topology **topop)
-    WARN_UNUSED_RESULT;
+    OVS_WARN_UNUSED_RESULT;
 /* The same for 'text'; 'file_name' only labels messages. */
 char *topology_parse_string(const char *text, const char *file_name,
-                            struct topology **topop) WARN_UNUSED_RESULT;
+                            struct topology **topop) OVS_WARN_UNUSED_RESULT;
 
 /* Validates a topology built in memory (by "vplug link" or a generator):
  * the same checks as the parser.  Returns NULL or a message. */
-char *topology_validate(const struct topology *) WARN_UNUSED_RESULT;
+char *topology_validate(const struct topology *) OVS_WARN_UNUSED_RESULT;
 
 /* Returns the topology as a JSON text in the file format, which
  * topology_parse_string() reads back into an equal topology.  Caller
@@ -149,7 +153,7 @@ char *topology_generate_ifname(const char *name, size_t link_idx,
  * prefix length (malloc'd) and the prefix length.  Otherwise returns a
  * message naming 'cidr'. */
 char *topology_parse_cidr(const char *cidr, int *family, char **addrp,
-                          int *plenp) WARN_UNUSED_RESULT;
+                          int *plenp) OVS_WARN_UNUSED_RESULT;
 
 /* Memory management for ends built in memory. */
 void topo_end_init(struct topo_end *);

@@ -1,6 +1,5 @@
-# The OVSDB (RFC 7047) client and typed helpers for the Open_vSwitch schema.
+# vplug's view of the Open_vSwitch database, on OVS's IDL (vswitch-idl).
 lib_libvplug_la_SOURCES += \
-	ovsdb/ovsdb-client.c ovsdb/ovsdb-client.h \
 	ovsdb/vswitch.c ovsdb/vswitch.h \
 	ovsdb/ovn-db.c ovsdb/ovn-db.h
 nodist_lib_libvplug_la_SOURCES = ovsdb/ovn-nb-idl.c ovsdb/ovn-nb-idl.h

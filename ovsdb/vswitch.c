@@ -1,293 +1,136 @@
-/* Typed access to the Open_vSwitch database on top of ovsdb-client. */
+/* Typed access to the Open_vSwitch database on top of ovsdb-idl and the
+ * generated vswitch-idl. */
 #include <config.h>
-#include "ovsdb/vswitch.h"
+#include "vswitch.h"
 
 #include <errno.h>
-#include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ovsdb/ovsdb-client.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "lib/vswitch-idl.h"
+#include "smap.h"
+#include "svec.h"
+#include "timeval.h"
 #include "util.h"
-#include "vlog.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
 struct vswitch {
-    struct ovsdb_client *client;
+    struct ovsdb_idl *idl;
+    char *remote;
+    bool retry;                 /* Keep reconnecting (a daemon). */
+    struct vswitch_txn *building;       /* Under construction, or NULL. */
+
+    /* Connection bookkeeping, updated by vswitch_update(). */
+    struct ovsdb_idl_txn **zombies;     /* Sent transactions to destroy
+                                         * once none is being built. */
+    size_t n_zombies;
+    bool connected;             /* As of the last ovsdb_idl_run(). */
+    bool synced;                /* The replica arrived on this connection. */
+    unsigned int connect_seqno; /* IDL seqno when it connected. */
+    bool was_ready;
+    unsigned int n_connects;
+    char *last_error;           /* Or NULL. */
+};
+
+/* A bridge inserted by a transaction: its ports are written once, when the
+ * transaction is sent (a partial update of a row that does not exist yet
+ * is not something to rely on). */
+struct vswitch_new_bridge {
+    const struct ovsrec_bridge *row;
+    struct ovsrec_port **ports;
+    size_t n_ports;
 };
 
 struct vswitch_txn {
     struct vswitch *vs;
-    json_t *ops;                /* Array of operations. */
-    unsigned int n_named;       /* For unique named-uuids. */
-    bool committed;
-    struct ovsdb_client_txn *sent;      /* Sent, answer not yet taken. */
-    size_t select_idx;          /* Of the op that reads next_cfg back. */
+    struct ovsdb_idl_txn *txn;
+    size_t n_ops;               /* Operations added (guards included). */
+    bool sent;                  /* First ovsdb_idl_txn_commit() done. */
+    bool finished;              /* vswitch_txn_commit() took the answer. */
+    bool stale;                 /* A guard failed already when built. */
+    bool verified_bridges;      /* Root's bridges verified. */
+    bool verified_ports;        /* Every bridge's ports verified. */
+    enum ovsdb_idl_txn_status status;   /* Of the last commit call. */
+    char *error;                /* A failure found when sending, or NULL. */
+
+    struct vswitch_new_bridge *new_bridges;
+    size_t n_new_bridges;
 };
 
-/* The columns vplug monitors; each table's list is NULL-terminated. */
-static const char *const root_columns[] = {
-    "next_cfg", "cur_cfg", "bridges", "datapath_types", NULL
+/* The columns vplug monitors.  next_cfg changes with every commit anyone
+ * makes and matters only with cur_cfg, whose change does alert. */
+static const struct ovsdb_idl_column *const monitored[] = {
+    &ovsrec_open_vswitch_col_next_cfg,
+    &ovsrec_open_vswitch_col_cur_cfg,
+    &ovsrec_open_vswitch_col_bridges,
+    &ovsrec_open_vswitch_col_datapath_types,
+    &ovsrec_bridge_col_name,
+    &ovsrec_bridge_col_ports,
+    &ovsrec_bridge_col_datapath_type,
+    &ovsrec_bridge_col_fail_mode,
+    &ovsrec_bridge_col_external_ids,
+    &ovsrec_port_col_name,
+    &ovsrec_port_col_interfaces,
+    &ovsrec_port_col_tag,
+    &ovsrec_port_col_external_ids,
+    &ovsrec_interface_col_name,
+    &ovsrec_interface_col_type,
+    &ovsrec_interface_col_ofport,
+    &ovsrec_interface_col_error,
+    &ovsrec_interface_col_link_state,
+    &ovsrec_interface_col_admin_state,
+    &ovsrec_interface_col_external_ids,
 };
-static const char *const bridge_columns[] = {
-    "name", "ports", "datapath_type", "fail_mode", "external_ids", NULL
-};
-static const char *const port_columns[] = {
-    "name", "interfaces", "tag", "external_ids", NULL
-};
-static const char *const iface_columns[] = {
-    "name", "type", "ofport", "error", "link_state", "admin_state",
-    "external_ids", NULL
-};
-
-/* Every column vplug reads or writes, as ovsdb_client_check_columns()
- * wants them. */
-static const char *const needed_columns[] = {
-    "Open_vSwitch:next_cfg", "Open_vSwitch:cur_cfg", "Open_vSwitch:bridges",
-    "Open_vSwitch:datapath_types",
-    "Bridge:name", "Bridge:ports", "Bridge:datapath_type", "Bridge:fail_mode",
-    "Bridge:external_ids",
-    "Port:name", "Port:interfaces", "Port:tag", "Port:external_ids",
-    "Interface:name", "Interface:type", "Interface:ofport",
-    "Interface:error", "Interface:link_state", "Interface:admin_state",
-    "Interface:external_ids",
-    NULL
-};
-
-/* String maps. */
-
-void
-vswitch_smap_init(struct vswitch_smap *smap)
-{
-    smap->kvs = NULL;
-    smap->n = 0;
-}
-
-void
-vswitch_smap_destroy(struct vswitch_smap *smap)
-{
-    if (smap) {
-        for (size_t i = 0; i < smap->n; i++) {
-            free(smap->kvs[i].key);
-            free(smap->kvs[i].value);
-        }
-        free(smap->kvs);
-        smap->kvs = NULL;
-        smap->n = 0;
-    }
-}
-
-void
-vswitch_smap_set(struct vswitch_smap *smap, const char *key,
-                 const char *value)
-{
-    for (size_t i = 0; i < smap->n; i++) {
-        if (!strcmp(smap->kvs[i].key, key)) {
-            free(smap->kvs[i].value);
-            smap->kvs[i].value = xstrdup(value);
-            return;
-        }
-    }
-    smap->kvs = xrealloc(smap->kvs, (smap->n + 1) * sizeof *smap->kvs);
-    smap->kvs[smap->n].key = xstrdup(key);
-    smap->kvs[smap->n].value = xstrdup(value);
-    smap->n++;
-}
-
-const char *
-vswitch_smap_get(const struct vswitch_smap *smap, const char *key)
-{
-    for (size_t i = 0; i < smap->n; i++) {
-        if (!strcmp(smap->kvs[i].key, key)) {
-            return smap->kvs[i].value;
-        }
-    }
-    return NULL;
-}
-
-bool
-vswitch_smap_equal(const struct vswitch_smap *a, const struct vswitch_smap *b)
-{
-    if (a->n != b->n) {
-        return false;
-    }
-    for (size_t i = 0; i < a->n; i++) {
-        const char *value = vswitch_smap_get(b, a->kvs[i].key);
-        if (!value || strcmp(value, a->kvs[i].value)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Decoding RFC 7047 values. */
-
-/* Returns the atoms of datum 'datum': a set's elements, or 'datum' itself
- * as a one-element "set" (the notation for a set of one atom).  Stores the
- * count in '*n' and returns a borrowed array, or 'datum' itself when
- * '*n' is 1 and 'datum' is not a set. */
-static const json_t *
-datum_set(const json_t *datum, size_t *n)
-{
-    if (json_is_array(datum) && json_array_size(datum) == 2
-        && json_is_string(json_array_get(datum, 0))
-        && !strcmp(json_string_value(json_array_get(datum, 0)), "set")
-        && json_is_array(json_array_get(datum, 1))) {
-        const json_t *elems = json_array_get(datum, 1);
-        *n = json_array_size(elems);
-        return elems;
-    }
-    *n = datum ? 1 : 0;
-    return NULL;
-}
-
-/* Returns atom 'i' of 'datum' (see datum_set()). */
-static const json_t *
-datum_atom(const json_t *datum, size_t i)
-{
-    size_t n;
-    const json_t *elems = datum_set(datum, &n);
-    if (i >= n) {
-        return NULL;
-    }
-    return elems ? json_array_get(elems, i) : datum;
-}
-
-/* Returns a copy of the string in optional datum 'datum', or NULL if it is
- * empty or not a string. */
-static char *
-datum_to_string(const json_t *datum)
-{
-    const json_t *atom = datum_atom(datum, 0);
-    return json_is_string(atom) ? xstrdup(json_string_value(atom)) : NULL;
-}
-
-/* Returns the integer in optional datum 'datum', or 'dflt' if empty. */
-static long long int
-datum_to_int(const json_t *datum, long long int dflt)
-{
-    const json_t *atom = datum_atom(datum, 0);
-    return json_is_integer(atom) ? json_integer_value(atom) : dflt;
-}
-
-/* Returns the UUID string in atom ["uuid", "..."], or NULL. */
-static const char *
-atom_uuid(const json_t *atom)
-{
-    if (json_is_array(atom) && json_array_size(atom) == 2
-        && json_is_string(json_array_get(atom, 0))
-        && !strcmp(json_string_value(json_array_get(atom, 0)), "uuid")
-        && json_is_string(json_array_get(atom, 1))) {
-        return json_string_value(json_array_get(atom, 1));
-    }
-    return NULL;
-}
-
-/* Appends every UUID of set datum 'datum' to 'uuids', and every string if
- * the set holds strings. */
-static void
-datum_to_svec(const json_t *datum, struct svec *svec)
-{
-    size_t n;
-    datum_set(datum, &n);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *atom = datum_atom(datum, i);
-        const char *uuid = atom_uuid(atom);
-        if (uuid) {
-            svec_add(svec, uuid);
-        } else if (json_is_string(atom)) {
-            svec_add(svec, json_string_value(atom));
-        }
-    }
-}
-
-/* Reads map datum ["map", [[k, v], ...]] of strings into 'smap'. */
-static void
-datum_to_smap(const json_t *datum, struct vswitch_smap *smap)
-{
-    vswitch_smap_init(smap);
-    if (!json_is_array(datum) || json_array_size(datum) != 2
-        || !json_is_array(json_array_get(datum, 1))) {
-        return;
-    }
-    const json_t *pairs = json_array_get(datum, 1);
-    size_t i;
-    const json_t *pair;
-    json_array_foreach (pairs, i, pair) {
-        const json_t *k = json_array_get(pair, 0);
-        const json_t *v = json_array_get(pair, 1);
-        if (json_is_string(k) && json_is_string(v)) {
-            vswitch_smap_set(smap, json_string_value(k),
-                             json_string_value(v));
-        }
-    }
-}
-
-/* Encoding. */
-
-static json_t *
-smap_to_datum(const struct vswitch_smap *smap)
-{
-    json_t *pairs = json_array();
-    for (size_t i = 0; smap && i < smap->n; i++) {
-        json_array_append_new(pairs,
-                              json_pack("[ss]", smap->kvs[i].key,
-                                        smap->kvs[i].value));
-    }
-    return json_pack("[so]", "map", pairs);
-}
-
-static json_t *
-uuid_atom(const char *kind, const char *uuid)
-{
-    return json_pack("[ss]", kind, uuid);
-}
-
-/* A one-element set holding ["uuid"|"named-uuid", 'uuid']. */
-static json_t *
-uuid_set(const char *kind, const char *uuid)
-{
-    return json_pack("[s[o]]", "set", uuid_atom(kind, uuid));
-}
-
-static json_t *
-empty_set(void)
-{
-    return json_pack("[s[]]", "set");
-}
-
-static json_t *
-where_uuid(const char *uuid)
-{
-    return json_pack("[[sso]]", "_uuid", "==", uuid_atom("uuid", uuid));
-}
-
-static json_t *
-where_name(const char *name)
-{
-    return json_pack("[[sss]]", "name", "==", name);
-}
 
 /* The client. */
 
 struct vswitch *
-vswitch_create(const char *remote)
+vswitch_create(const char *remote, bool retry)
 {
     struct vswitch *vs = xzalloc(sizeof *vs);
-    vs->client = ovsdb_client_create(remote, "Open_vSwitch");
-    ovsdb_client_add_table(vs->client, "Open_vSwitch", root_columns);
-    ovsdb_client_add_table(vs->client, "Bridge", bridge_columns);
-    ovsdb_client_add_table(vs->client, "Port", port_columns);
-    ovsdb_client_add_table(vs->client, "Interface", iface_columns);
+
+    vs->remote = xstrdup(remote);
+    vs->retry = retry;
+    vs->idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, retry);
+    ovsdb_idl_set_leader_only(vs->idl, true);
+    for (size_t i = 0; i < ARRAY_SIZE(monitored); i++) {
+        ovsdb_idl_add_column(vs->idl, monitored[i]);
+    }
+    ovsdb_idl_omit_alert(vs->idl, &ovsrec_open_vswitch_col_next_cfg);
     return vs;
+}
+
+/* Destroys the transactions whose destruction vswitch_txn_destroy()
+ * deferred: destroying an IDL transaction ends the one under construction,
+ * if any. */
+static void
+destroy_zombies(struct vswitch *vs)
+{
+    if (!vs->building) {
+        for (size_t i = 0; i < vs->n_zombies; i++) {
+            ovsdb_idl_txn_destroy(vs->zombies[i]);
+        }
+        free(vs->zombies);
+        vs->zombies = NULL;
+        vs->n_zombies = 0;
+    }
 }
 
 void
 vswitch_destroy(struct vswitch *vs)
 {
     if (vs) {
-        ovsdb_client_destroy(vs->client);
+        ovs_assert(!vs->building);
+        destroy_zombies(vs);
+        ovsdb_idl_destroy(vs->idl);
+        free(vs->remote);
+        free(vs->last_error);
         free(vs);
     }
 }
@@ -295,107 +138,255 @@ vswitch_destroy(struct vswitch *vs)
 const char *
 vswitch_get_remote(const struct vswitch *vs)
 {
-    return ovsdb_client_get_remote(vs->client);
-}
-
-int
-vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
-{
-    return ovsdb_client_wait_ready(vs->client, deadline, errp);
+    return vs->remote;
 }
 
 bool
 vswitch_is_ready(const struct vswitch *vs)
 {
-    return ovsdb_client_get_state(vs->client) == OVSDB_CLIENT_READY;
+    return vs->connected && vs->synced;
+}
+
+/* Returns the sentence for connection error 'error' (an errno or EOF). */
+static char *
+connect_error(const struct vswitch *vs, int error)
+{
+    if (error == EOF) {
+        return xasprintf("connection to %s closed by the server", vs->remote);
+    }
+    return xasprintf("cannot connect to %s: %s", vs->remote,
+                     ovs_retval_to_string(error));
+}
+
+/* Runs the IDL, unless a transaction is under construction, and updates
+ * the connection bookkeeping. */
+static void
+vswitch_update(struct vswitch *vs)
+{
+    if (vs->building) {
+        return;
+    }
+
+    /* A connection is ready once the IDL's seqno changed on it: the IDL
+     * bumps it for every monitor reply.  Until then its transactions come
+     * back TRY_AGAIN at once, and the replica may be an old server's. */
+    unsigned int seqno = ovsdb_idl_get_seqno(vs->idl);
+    ovsdb_idl_run(vs->idl);
+    bool connected = ovsdb_idl_is_connected(vs->idl);
+    if (connected && !vs->connected) {
+        vs->connect_seqno = seqno;
+    }
+    vs->connected = connected;
+    vs->synced = (connected
+                  && ovsdb_idl_get_seqno(vs->idl) != vs->connect_seqno);
+
+    bool ready = vswitch_is_ready(vs);
+    if (ready && !vs->was_ready) {
+        vs->n_connects++;
+        free(vs->last_error);
+        vs->last_error = NULL;
+        VLOG_DBG("%s: connected, replica received", vs->remote);
+    } else if (!ready) {
+        int error = ovsdb_idl_get_last_error(vs->idl);
+        if (error && (vs->was_ready || !vs->last_error)) {
+            free(vs->last_error);
+            vs->last_error = connect_error(vs, error);
+            VLOG_DBG("%s", vs->last_error);
+        } else if (error && vs->last_error) {
+            /* A later attempt may fail for another reason. */
+            char *msg = connect_error(vs, error);
+            if (strcmp(msg, vs->last_error)) {
+                free(vs->last_error);
+                vs->last_error = msg;
+                VLOG_DBG("%s", vs->last_error);
+            } else {
+                free(msg);
+            }
+        }
+    }
+    vs->was_ready = ready;
+}
+
+/* Waits in the poll loop for the IDL or 'deadline'. */
+static void
+vswitch_block(struct vswitch *vs, long long int deadline)
+{
+    ovsdb_idl_wait(vs->idl);
+    if (deadline != LLONG_MAX) {
+        poll_timer_wait_until(deadline);
+    }
+    poll_block();
+}
+
+int
+vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
+{
+    /* A daemon's connection that was already failing when asked: its
+     * owner's loop has been retrying, so say why now rather than stall
+     * until the deadline. */
+    bool failing = vs->retry && vs->last_error && !vswitch_is_ready(vs);
+
+    *errp = NULL;
+    for (;;) {
+        vswitch_update(vs);
+        if (vswitch_is_ready(vs)) {
+            return 0;
+        }
+
+        int error = ovsdb_idl_get_last_error(vs->idl);
+        if (failing && vs->last_error) {
+            *errp = xstrdup(vs->last_error);
+            return error > 0 ? error : ECONNRESET;
+        } else if (!ovsdb_idl_is_alive(vs->idl)) {
+            /* Every remote was tried (or the database is not there). */
+            if (!error) {
+                error = ENOENT;
+            }
+            *errp = (error == ENOENT && ovsdb_idl_is_connected(vs->idl)
+                     ? xasprintf("%s has no database Open_vSwitch",
+                                 vs->remote)
+                     : connect_error(vs, error));
+            return error == EOF ? ECONNRESET : error;
+        } else if (time_msec() >= deadline) {
+            *errp = (vs->last_error
+                     ? xasprintf("timed out waiting for database "
+                                 "Open_vSwitch at %s (%s)", vs->remote,
+                                 vs->last_error)
+                     : xasprintf("timed out waiting for database "
+                                 "Open_vSwitch at %s", vs->remote));
+            return ETIMEDOUT;
+        }
+        vswitch_block(vs, deadline);
+    }
 }
 
 char *
 vswitch_check_schema(const struct vswitch *vs)
 {
-    return ovsdb_client_check_columns(vs->client, needed_columns);
+    for (size_t i = 0; i < ARRAY_SIZE(monitored); i++) {
+        const struct ovsdb_idl_column *column = monitored[i];
+        const struct ovsdb_idl_table_class *tc
+            = ovsdb_idl_table_class_from_column(ovsdb_idl_get_class(vs->idl),
+                                                column);
+        if (!ovsdb_idl_server_has_table(vs->idl, tc)) {
+            return xasprintf("database Open_vSwitch at %s has no table %s",
+                             vs->remote, tc->name);
+        } else if (!ovsdb_idl_server_has_column(vs->idl, column)) {
+            return xasprintf("database Open_vSwitch at %s has no column %s "
+                             "in table %s", vs->remote, column->name,
+                             tc->name);
+        }
+    }
+    return NULL;
+}
+
+void
+vswitch_run(struct vswitch *vs)
+{
+    vswitch_update(vs);
+}
+
+void
+vswitch_wait(struct vswitch *vs)
+{
+    ovsdb_idl_wait(vs->idl);
+}
+
+unsigned int
+vswitch_get_n_connects(const struct vswitch *vs)
+{
+    return vs->n_connects;
+}
+
+const char *
+vswitch_get_last_error(const struct vswitch *vs)
+{
+    return vs->last_error;
 }
 
 unsigned int
 vswitch_get_seqno(const struct vswitch *vs)
 {
-    return ovsdb_client_get_seqno(vs->client);
+    return ovsdb_idl_get_seqno(vs->idl);
 }
 
 int
 vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
                     long long int deadline)
 {
-    return ovsdb_client_wait_change(vs->client, seqno, deadline);
+    for (;;) {
+        vswitch_update(vs);
+        if (vswitch_get_seqno(vs) != seqno) {
+            return 0;
+        } else if (time_msec() >= deadline || vs->building) {
+            return ETIMEDOUT;
+        }
+        vswitch_block(vs, deadline);
+    }
+}
+
+/* Returns the root row's cur_cfg, or 0 if there is none. */
+static long long int
+get_cur_cfg(const struct vswitch *vs)
+{
+    const struct ovsrec_open_vswitch *root
+        = ovsrec_open_vswitch_first(vs->idl);
+    return root ? root->cur_cfg : 0;
 }
 
 int
 vswitch_wait_cur_cfg(struct vswitch *vs, long long int next_cfg,
                      long long int deadline, long long int *cur_cfgp)
 {
+    /* As ovs-vsctl --wait does. */
     for (;;) {
-        unsigned int seqno = vswitch_get_seqno(vs);
-        struct vswitch_root root;
-
-        *cur_cfgp = 0;
-        if (!vswitch_get_root(vs, &root)) {
-            *cur_cfgp = root.cur_cfg;
-            vswitch_root_destroy(&root);
-        }
+        vswitch_update(vs);
+        *cur_cfgp = get_cur_cfg(vs);
         if (*cur_cfgp >= next_cfg) {
             return 0;
-        }
-        if (vswitch_wait_change(vs, seqno, deadline)) {
+        } else if (time_msec() >= deadline || vs->building) {
             return ETIMEDOUT;
         }
+        vswitch_block(vs, deadline);
     }
 }
 
 /* Reading rows. */
 
-static const json_t *
-get_row(const struct vswitch *vs, const char *table, const char *uuid)
+static char *
+uuid_to_string(const struct uuid *uuid)
 {
-    return ovsdb_client_get_row(vs->client, table, uuid);
+    return xasprintf(UUID_FMT, UUID_ARGS(uuid));
 }
 
-/* Returns the UUID of the first row of 'table' whose "name" is 'name'. */
-static const char *
-find_by_name(const struct vswitch *vs, const char *table, const char *name)
+static void
+svec_add_uuid(struct svec *svec, const struct uuid *uuid)
 {
-    const json_t *rows = ovsdb_client_get_table(vs->client, table);
-    const char *uuid;
-    json_t *row;
-
-    json_object_foreach ((json_t *) rows, uuid, row) {
-        const json_t *n = json_object_get(row, "name");
-        if (json_is_string(n) && !strcmp(json_string_value(n), name)) {
-            return uuid;
-        }
-    }
-    return NULL;
+    svec_add_nocopy(svec, uuid_to_string(uuid));
 }
 
 int
 vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
 {
-    const json_t *rows = ovsdb_client_get_table(vs->client, "Open_vSwitch");
-    const char *uuid;
-    json_t *row;
+    const struct ovsrec_open_vswitch *row = ovsrec_open_vswitch_first(vs->idl);
 
     memset(root, 0, sizeof *root);
-    json_object_foreach ((json_t *) rows, uuid, row) {
-        root->uuid = xstrdup(uuid);
-        root->next_cfg = datum_to_int(json_object_get(row, "next_cfg"), 0);
-        root->cur_cfg = datum_to_int(json_object_get(row, "cur_cfg"), 0);
-        svec_init(&root->bridges);
-        datum_to_svec(json_object_get(row, "bridges"), &root->bridges);
-        svec_init(&root->datapath_types);
-        datum_to_svec(json_object_get(row, "datapath_types"),
-                      &root->datapath_types);
-        return 0;
+    if (!row) {
+        return ENOENT;
     }
-    return ENOENT;
+    root->uuid = uuid_to_string(&row->header_.uuid);
+    root->next_cfg = row->next_cfg;
+    root->cur_cfg = row->cur_cfg;
+    svec_init(&root->bridges);
+    for (size_t i = 0; i < row->n_bridges; i++) {
+        svec_add_uuid(&root->bridges, &row->bridges[i]->header_.uuid);
+    }
+    svec_init(&root->datapath_types);
+    for (size_t i = 0; i < row->n_datapath_types; i++) {
+        svec_add(&root->datapath_types, row->datapath_types[i]);
+    }
+    svec_sort(&root->datapath_types);
+    return 0;
 }
 
 void
@@ -410,23 +401,18 @@ vswitch_root_destroy(struct vswitch_root *root)
 }
 
 static struct vswitch_bridge *
-bridge_from_row(const char *uuid, const json_t *row)
+bridge_from_row(const struct ovsrec_bridge *row)
 {
     struct vswitch_bridge *br = xzalloc(sizeof *br);
-    br->uuid = xstrdup(uuid);
-    br->name = datum_to_string(json_object_get(row, "name"));
-    if (!br->name) {
-        br->name = xstrdup("");
-    }
-    br->datapath_type = datum_to_string(json_object_get(row,
-                                                        "datapath_type"));
-    if (!br->datapath_type) {
-        br->datapath_type = xstrdup("");
-    }
-    br->fail_mode = datum_to_string(json_object_get(row, "fail_mode"));
+    br->uuid = uuid_to_string(&row->header_.uuid);
+    br->name = xstrdup(row->name ? row->name : "");
+    br->datapath_type = xstrdup(row->datapath_type ? row->datapath_type : "");
+    br->fail_mode = nullable_xstrdup(row->fail_mode);
     svec_init(&br->ports);
-    datum_to_svec(json_object_get(row, "ports"), &br->ports);
-    datum_to_smap(json_object_get(row, "external_ids"), &br->external_ids);
+    for (size_t i = 0; i < row->n_ports; i++) {
+        svec_add_uuid(&br->ports, &row->ports[i]->header_.uuid);
+    }
+    smap_clone(&br->external_ids, &row->external_ids);
     return br;
 }
 
@@ -439,7 +425,7 @@ vswitch_bridge_free(struct vswitch_bridge *br)
         free(br->datapath_type);
         free(br->fail_mode);
         svec_destroy(&br->ports);
-        vswitch_smap_destroy(&br->external_ids);
+        smap_destroy(&br->external_ids);
         free(br);
     }
 }
@@ -453,11 +439,87 @@ vswitch_bridges_free(struct vswitch_bridge **bridges, size_t n)
     free(bridges);
 }
 
+static const struct ovsrec_bridge *
+bridge_row_by_name(const struct vswitch *vs, const char *name)
+{
+    const struct ovsrec_bridge *row;
+    OVSREC_BRIDGE_FOR_EACH (row, vs->idl) {
+        if (row->name && !strcmp(row->name, name)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovsrec_port *
+port_row_by_name(const struct vswitch *vs, const char *name)
+{
+    const struct ovsrec_port *row;
+    OVSREC_PORT_FOR_EACH (row, vs->idl) {
+        if (row->name && !strcmp(row->name, name)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovsrec_interface *
+iface_row_by_name(const struct vswitch *vs, const char *name)
+{
+    const struct ovsrec_interface *row;
+    OVSREC_INTERFACE_FOR_EACH (row, vs->idl) {
+        if (row->name && !strcmp(row->name, name)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* The generated casts are private to vswitch-idl.c. */
+#define ovsrec_open_vswitch_cast(ROW) \
+    CONTAINER_OF(ROW, const struct ovsrec_open_vswitch, header_)
+#define ovsrec_bridge_cast(ROW) \
+    CONTAINER_OF(ROW, const struct ovsrec_bridge, header_)
+#define ovsrec_port_cast(ROW) \
+    CONTAINER_OF(ROW, const struct ovsrec_port, header_)
+#define ovsrec_interface_cast(ROW) \
+    CONTAINER_OF(ROW, const struct ovsrec_interface, header_)
+
+/* Returns the row of 'table' ("Open_vSwitch", "Bridge", "Port",
+ * "Interface") whose UUID is 'uuid_s', or NULL. */
+static const struct ovsdb_idl_row *
+row_by_uuid(const struct vswitch *vs, const char *table, const char *uuid_s)
+{
+    struct uuid uuid;
+
+    if (!uuid_from_string(&uuid, uuid_s)) {
+        return NULL;
+    }
+    if (!strcmp(table, "Bridge")) {
+        const struct ovsrec_bridge *r = ovsrec_bridge_get_for_uuid(vs->idl,
+                                                                   &uuid);
+        return r ? &r->header_ : NULL;
+    } else if (!strcmp(table, "Port")) {
+        const struct ovsrec_port *r = ovsrec_port_get_for_uuid(vs->idl,
+                                                               &uuid);
+        return r ? &r->header_ : NULL;
+    } else if (!strcmp(table, "Interface")) {
+        const struct ovsrec_interface *r
+            = ovsrec_interface_get_for_uuid(vs->idl, &uuid);
+        return r ? &r->header_ : NULL;
+    } else if (!strcmp(table, "Open_vSwitch")) {
+        const struct ovsrec_open_vswitch *r
+            = ovsrec_open_vswitch_get_for_uuid(vs->idl, &uuid);
+        return r ? &r->header_ : NULL;
+    }
+    OVS_NOT_REACHED();
+}
+
 struct vswitch_bridge *
 vswitch_bridge_find(const struct vswitch *vs, const char *name)
 {
-    const char *uuid = find_by_name(vs, "Bridge", name);
-    return uuid ? bridge_from_row(uuid, get_row(vs, "Bridge", uuid)) : NULL;
+    const struct ovsrec_bridge *row = bridge_row_by_name(vs, name);
+    return row ? bridge_from_row(row) : NULL;
 }
 
 static int
@@ -472,76 +534,64 @@ void
 vswitch_bridges_list(const struct vswitch *vs,
                      struct vswitch_bridge ***bridgesp, size_t *n)
 {
-    struct vswitch_root root;
-    struct vswitch_bridge **bridges = NULL;
-    size_t n_bridges = 0;
+    const struct ovsrec_open_vswitch *root
+        = ovsrec_open_vswitch_first(vs->idl);
+    size_t n_bridges = root ? root->n_bridges : 0;
+    struct vswitch_bridge **bridges = xcalloc(n_bridges ? n_bridges : 1,
+                                              sizeof *bridges);
 
-    if (!vswitch_get_root(vs, &root)) {
-        bridges = xcalloc(root.bridges.n ? root.bridges.n : 1,
-                          sizeof *bridges);
-        for (size_t i = 0; i < root.bridges.n; i++) {
-            const char *uuid = root.bridges.names[i];
-            const json_t *row = get_row(vs, "Bridge", uuid);
-            if (row) {
-                bridges[n_bridges++] = bridge_from_row(uuid, row);
-            }
-        }
-        qsort(bridges, n_bridges, sizeof *bridges, compare_bridges);
-        vswitch_root_destroy(&root);
+    for (size_t i = 0; i < n_bridges; i++) {
+        bridges[i] = bridge_from_row(root->bridges[i]);
     }
+    qsort(bridges, n_bridges, sizeof *bridges, compare_bridges);
     *bridgesp = bridges;
     *n = n_bridges;
 }
 
-/* Returns the name of the bridge whose ports hold 'port_uuid', or NULL. */
+/* Returns the name of the bridge whose ports hold 'port', or NULL. */
 static char *
-bridge_of_port(const struct vswitch *vs, const char *port_uuid)
+bridge_of_port(const struct vswitch *vs, const struct ovsrec_port *port)
 {
-    const json_t *rows = ovsdb_client_get_table(vs->client, "Bridge");
-    const char *uuid;
-    json_t *row;
+    const struct ovsrec_bridge *br;
 
-    json_object_foreach ((json_t *) rows, uuid, row) {
-        const json_t *ports = json_object_get(row, "ports");
-        size_t n;
-        datum_set(ports, &n);
-        for (size_t i = 0; i < n; i++) {
-            const char *p = atom_uuid(datum_atom(ports, i));
-            if (p && !strcmp(p, port_uuid)) {
-                return datum_to_string(json_object_get(row, "name"));
+    OVSREC_BRIDGE_FOR_EACH (br, vs->idl) {
+        for (size_t i = 0; i < br->n_ports; i++) {
+            if (br->ports[i] == port) {
+                return xstrdup(br->name ? br->name : "");
             }
         }
     }
     return NULL;
 }
 
+static struct vswitch_port *
+port_from_row(const struct vswitch *vs, const struct ovsrec_port *row)
+{
+    struct vswitch_port *port = xzalloc(sizeof *port);
+    port->uuid = uuid_to_string(&row->header_.uuid);
+    port->name = xstrdup(row->name ? row->name : "");
+    port->bridge = bridge_of_port(vs, row);
+    svec_init(&port->interfaces);
+    for (size_t i = 0; i < row->n_interfaces; i++) {
+        svec_add_uuid(&port->interfaces, &row->interfaces[i]->header_.uuid);
+    }
+    port->tag = row->n_tag ? *row->tag : -1;
+    smap_clone(&port->external_ids, &row->external_ids);
+    return port;
+}
+
 struct vswitch_port *
 vswitch_port_get(const struct vswitch *vs, const char *uuid)
 {
-    const json_t *row = get_row(vs, "Port", uuid);
-    if (!row) {
-        return NULL;
-    }
-
-    struct vswitch_port *port = xzalloc(sizeof *port);
-    port->uuid = xstrdup(uuid);
-    port->name = datum_to_string(json_object_get(row, "name"));
-    if (!port->name) {
-        port->name = xstrdup("");
-    }
-    port->bridge = bridge_of_port(vs, uuid);
-    svec_init(&port->interfaces);
-    datum_to_svec(json_object_get(row, "interfaces"), &port->interfaces);
-    port->tag = datum_to_int(json_object_get(row, "tag"), -1);
-    datum_to_smap(json_object_get(row, "external_ids"), &port->external_ids);
-    return port;
+    const struct ovsdb_idl_row *row = row_by_uuid(vs, "Port", uuid);
+    return row ? port_from_row(vs, ovsrec_port_cast(row)) : NULL;
 }
 
 struct vswitch_port *
 vswitch_port_find(const struct vswitch *vs, const char *name)
 {
-    const char *uuid = find_by_name(vs, "Port", name);
-    return uuid ? vswitch_port_get(vs, uuid) : NULL;
+    const struct ovsrec_port *row = port_row_by_name(vs, name);
+    return row ? port_from_row(vs, row) : NULL;
 }
 
 void
@@ -552,43 +602,38 @@ vswitch_port_free(struct vswitch_port *port)
         free(port->name);
         free(port->bridge);
         svec_destroy(&port->interfaces);
-        vswitch_smap_destroy(&port->external_ids);
+        smap_destroy(&port->external_ids);
         free(port);
     }
+}
+
+static struct vswitch_iface *
+iface_from_row(const struct ovsrec_interface *row)
+{
+    struct vswitch_iface *iface = xzalloc(sizeof *iface);
+    iface->uuid = uuid_to_string(&row->header_.uuid);
+    iface->name = xstrdup(row->name ? row->name : "");
+    iface->type = xstrdup(row->type ? row->type : "");
+    iface->ofport = row->n_ofport ? *row->ofport : 0;
+    iface->error = nullable_xstrdup(row->error);
+    iface->link_state = nullable_xstrdup(row->link_state);
+    iface->admin_state = nullable_xstrdup(row->admin_state);
+    smap_clone(&iface->external_ids, &row->external_ids);
+    return iface;
 }
 
 struct vswitch_iface *
 vswitch_iface_get(const struct vswitch *vs, const char *uuid)
 {
-    const json_t *row = get_row(vs, "Interface", uuid);
-    if (!row) {
-        return NULL;
-    }
-
-    struct vswitch_iface *iface = xzalloc(sizeof *iface);
-    iface->uuid = xstrdup(uuid);
-    iface->name = datum_to_string(json_object_get(row, "name"));
-    if (!iface->name) {
-        iface->name = xstrdup("");
-    }
-    iface->type = datum_to_string(json_object_get(row, "type"));
-    if (!iface->type) {
-        iface->type = xstrdup("");
-    }
-    iface->ofport = datum_to_int(json_object_get(row, "ofport"), 0);
-    iface->error = datum_to_string(json_object_get(row, "error"));
-    iface->link_state = datum_to_string(json_object_get(row, "link_state"));
-    iface->admin_state = datum_to_string(json_object_get(row,
-                                                         "admin_state"));
-    datum_to_smap(json_object_get(row, "external_ids"), &iface->external_ids);
-    return iface;
+    const struct ovsdb_idl_row *row = row_by_uuid(vs, "Interface", uuid);
+    return row ? iface_from_row(ovsrec_interface_cast(row)) : NULL;
 }
 
 struct vswitch_iface *
 vswitch_iface_find(const struct vswitch *vs, const char *name)
 {
-    const char *uuid = find_by_name(vs, "Interface", name);
-    return uuid ? vswitch_iface_get(vs, uuid) : NULL;
+    const struct ovsrec_interface *row = iface_row_by_name(vs, name);
+    return row ? iface_from_row(row) : NULL;
 }
 
 void
@@ -601,7 +646,7 @@ vswitch_iface_free(struct vswitch_iface *iface)
         free(iface->error);
         free(iface->link_state);
         free(iface->admin_state);
-        vswitch_smap_destroy(&iface->external_ids);
+        smap_destroy(&iface->external_ids);
         free(iface);
     }
 }
@@ -612,9 +657,25 @@ struct vswitch_txn *
 vswitch_txn_create(struct vswitch *vs)
 {
     struct vswitch_txn *txn = xzalloc(sizeof *txn);
+
+    ovs_assert(!vs->building);
     txn->vs = vs;
-    txn->ops = json_array();
+    txn->txn = ovsdb_idl_txn_create(vs->idl);
+    ovsdb_idl_txn_add_comment(txn->txn, "vplug");
+    txn->status = TXN_INCOMPLETE;
+    vs->building = txn;
     return txn;
+}
+
+static void
+free_new_bridges(struct vswitch_txn *txn)
+{
+    for (size_t i = 0; i < txn->n_new_bridges; i++) {
+        free(txn->new_bridges[i].ports);
+    }
+    free(txn->new_bridges);
+    txn->new_bridges = NULL;
+    txn->n_new_bridges = 0;
 }
 
 void
@@ -622,8 +683,16 @@ vswitch_txn_destroy(struct vswitch_txn *txn)
 {
     if (txn) {
         /* An answer that still comes is ignored. */
-        ovsdb_client_txn_destroy(txn->sent);
-        json_decref(txn->ops);
+        struct vswitch *vs = txn->vs;
+        if (vs->building == txn) {
+            vs->building = NULL;
+        }
+        vs->zombies = xrealloc(vs->zombies,
+                               (vs->n_zombies + 1) * sizeof *vs->zombies);
+        vs->zombies[vs->n_zombies++] = txn->txn;
+        destroy_zombies(vs);
+        free_new_bridges(txn);
+        free(txn->error);
         free(txn);
     }
 }
@@ -631,292 +700,432 @@ vswitch_txn_destroy(struct vswitch_txn *txn)
 size_t
 vswitch_txn_n_ops(const struct vswitch_txn *txn)
 {
-    return json_array_size(txn->ops);
+    return txn->n_ops;
+}
+
+static const struct ovsrec_open_vswitch *
+txn_root(const struct vswitch_txn *txn)
+{
+    return ovsrec_open_vswitch_first(txn->vs->idl);
 }
 
 static void
-add_op(struct vswitch_txn *txn, json_t *op)
+verify_root_bridges(struct vswitch_txn *txn)
 {
-    if (!op) {
-        /* Only a wrong json_pack() format gets here: a programming error. */
-        ovs_fatal_status(1, "vswitch: cannot build an operation");
+    const struct ovsrec_open_vswitch *root = txn_root(txn);
+    if (!txn->verified_bridges && root) {
+        ovsrec_open_vswitch_verify_bridges(root);
+        txn->verified_bridges = true;
+        txn->n_ops++;
     }
-    json_array_append_new(txn->ops, op);
 }
 
-/* Returns a new named-uuid for a row inserted by 'txn' (caller frees). */
-static char *
-next_name(struct vswitch_txn *txn, const char *prefix)
-{
-    return xasprintf("%s%u", prefix, ++txn->n_named);
-}
-
-/* Adds a "wait" that column 'column' of the rows 'where' selects in
- * 'table' equals 'rows' (ownership of 'where' and 'rows' is taken). */
+/* Verifies every bridge's ports, once per transaction: a new port of any
+ * name changes one of them. */
 static void
-add_wait(struct vswitch_txn *txn, const char *table, json_t *where,
-         const char *column, json_t *rows)
+verify_all_ports(struct vswitch_txn *txn)
 {
-    add_op(txn, json_pack("{sssisssos[s]ssso}", "op", "wait", "timeout", 0,
-                          "table", table, "where", where,
-                          "columns", column, "until", "==", "rows", rows));
-}
-
-/* Adds a wait that column 'column' of row 'uuid' in 'table' is still what
- * the replica says, or that the row is absent if the replica has none. */
-static void
-wait_column_unchanged(struct vswitch_txn *txn, const char *table,
-                      const char *uuid, const char *column)
-{
-    const json_t *row = get_row(txn->vs, table, uuid);
-    const json_t *value = row ? json_object_get(row, column) : NULL;
-    json_t *rows = json_array();
-    if (value) {
-        json_array_append_new(rows, json_pack("{sO}", column, value));
+    if (!txn->verified_ports) {
+        const struct ovsrec_bridge *br;
+        OVSREC_BRIDGE_FOR_EACH (br, txn->vs->idl) {
+            ovsrec_bridge_verify_ports(br);
+            txn->n_ops++;
+        }
+        txn->verified_ports = true;
     }
-    add_wait(txn, table, where_uuid(uuid), column, rows);
 }
 
 void
 vswitch_txn_wait_bridge_ports(struct vswitch_txn *txn, const char *uuid)
 {
-    wait_column_unchanged(txn, "Bridge", uuid, "ports");
+    const struct ovsdb_idl_row *row = row_by_uuid(txn->vs, "Bridge", uuid);
+    if (row) {
+        ovsrec_bridge_verify_ports(ovsrec_bridge_cast(row));
+        txn->n_ops++;
+    } else {
+        txn->stale = true;
+    }
 }
 
 void
 vswitch_txn_wait_root_bridges(struct vswitch_txn *txn)
 {
-    struct vswitch_root root;
-    if (!vswitch_get_root(txn->vs, &root)) {
-        wait_column_unchanged(txn, "Open_vSwitch", root.uuid, "bridges");
-        vswitch_root_destroy(&root);
-    }
+    verify_root_bridges(txn);
 }
 
 void
 vswitch_txn_wait_absent(struct vswitch_txn *txn, const char *table,
                         const char *name)
 {
-    add_wait(txn, table, where_name(name), "name", json_array());
+    const struct vswitch *vs = txn->vs;
+
+    verify_root_bridges(txn);
+    if (!strcmp(table, "Bridge")) {
+        txn->stale |= bridge_row_by_name(vs, name) != NULL;
+    } else if (!strcmp(table, "Port")) {
+        txn->stale |= port_row_by_name(vs, name) != NULL;
+        verify_all_ports(txn);
+    } else if (!strcmp(table, "Interface")) {
+        /* A new interface comes with a new port, or into an existing port;
+         * vplug never does the latter, and a name index in the schema
+         * rejects a duplicate anyway. */
+        txn->stale |= iface_row_by_name(vs, name) != NULL;
+        verify_all_ports(txn);
+    } else {
+        OVS_NOT_REACHED();
+    }
 }
 
 void
 vswitch_txn_wait_exists(struct vswitch_txn *txn, const char *table,
                         const char *uuid, const char *name)
 {
-    add_wait(txn, table, where_uuid(uuid), "name",
-             json_pack("[{ss}]", "name", name));
+    const struct ovsdb_idl_row *row = row_by_uuid(txn->vs, table, uuid);
+    const char *row_name = NULL;
+
+    if (row && !strcmp(table, "Bridge")) {
+        ovsrec_bridge_verify_name(ovsrec_bridge_cast(row));
+        row_name = ovsrec_bridge_cast(row)->name;
+    } else if (row && !strcmp(table, "Port")) {
+        ovsrec_port_verify_name(ovsrec_port_cast(row));
+        row_name = ovsrec_port_cast(row)->name;
+    } else if (row && !strcmp(table, "Interface")) {
+        ovsrec_interface_verify_name(ovsrec_interface_cast(row));
+        row_name = ovsrec_interface_cast(row)->name;
+    }
+    txn->n_ops++;
+    if (!row_name || strcmp(row_name, name)) {
+        txn->stale = true;
+    }
 }
 
-/* Adds an insert of Interface 'name' of 'type', returning its named-uuid
- * (caller frees). */
-static char *
+/* Inserts Interface 'name' of 'type'. */
+static const struct ovsrec_interface *
 insert_iface(struct vswitch_txn *txn, const char *name, const char *type,
-             const struct vswitch_smap *external_ids)
+             const struct smap *external_ids)
 {
-    char *iface = next_name(txn, "iface");
-    add_op(txn, json_pack("{sssssss{ssssso}}",
-                          "op", "insert", "table", "Interface",
-                          "uuid-name", iface,
-                          "row", "name", name, "type", type,
-                          "external_ids", smap_to_datum(external_ids)));
+    struct ovsdb_idl_txn *t = txn->txn;
+    const struct ovsrec_interface *iface = ovsrec_interface_insert(t);
+
+    ovsrec_interface_set_name(iface, name);
+    ovsrec_interface_set_type(iface, type);
+    if (external_ids) {
+        ovsrec_interface_set_external_ids(iface, external_ids);
+    }
+    txn->n_ops++;
     return iface;
 }
 
-/* Adds an insert of Port 'name' holding named Interface 'iface'. */
-static char *
-insert_port(struct vswitch_txn *txn, const char *name, const char *iface,
-            int tag, const struct vswitch_smap *external_ids)
+/* Inserts Port 'name' holding 'iface'. */
+static const struct ovsrec_port *
+insert_port(struct vswitch_txn *txn, const char *name,
+            const struct ovsrec_interface *iface, int tag,
+            const struct smap *external_ids)
 {
-    char *port = next_name(txn, "port");
-    json_t *row = json_pack("{sssoso}", "name", name,
-                            "interfaces", uuid_set("named-uuid", iface),
-                            "external_ids", smap_to_datum(external_ids));
+    const struct ovsrec_port *port = ovsrec_port_insert(txn->txn);
+    struct ovsrec_interface *ifaces[1] = {
+        CONST_CAST(struct ovsrec_interface *, iface)
+    };
+
+    ovsrec_port_set_name(port, name);
+    ovsrec_port_set_interfaces(port, ifaces, 1);
     if (tag >= 0) {
-        json_object_set_new(row, "tag", json_integer(tag));
+        int64_t tag64 = tag;
+        ovsrec_port_set_tag(port, &tag64, 1);
     }
-    add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Port",
-                          "uuid-name", port, "row", row));
+    if (external_ids) {
+        ovsrec_port_set_external_ids(port, external_ids);
+    }
+    txn->n_ops++;
     return port;
+}
+
+static struct vswitch_new_bridge *
+find_new_bridge(struct vswitch_txn *txn, const struct ovsrec_bridge *row)
+{
+    for (size_t i = 0; i < txn->n_new_bridges; i++) {
+        if (txn->new_bridges[i].row == row) {
+            return &txn->new_bridges[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+new_bridge_add_port(struct vswitch_new_bridge *nb,
+                    const struct ovsrec_port *port)
+{
+    nb->ports = xrealloc(nb->ports, (nb->n_ports + 1) * sizeof *nb->ports);
+    nb->ports[nb->n_ports++] = CONST_CAST(struct ovsrec_port *, port);
 }
 
 void
 vswitch_txn_add_bridge(struct vswitch_txn *txn, const char *name,
                        const char *datapath_type, const char *fail_mode,
-                       const struct vswitch_smap *external_ids)
+                       const struct smap *external_ids)
 {
-    char *iface = insert_iface(txn, name, "internal", NULL);
-    char *port = insert_port(txn, name, iface, -1, NULL);
-    char *br = next_name(txn, "bridge");
+    const struct ovsrec_interface *iface = insert_iface(txn, name,
+                                                        "internal", NULL);
+    const struct ovsrec_port *port = insert_port(txn, name, iface, -1, NULL);
+    const struct ovsrec_bridge *br = ovsrec_bridge_insert(txn->txn);
 
-    json_t *row = json_pack("{sssossso}", "name", name,
-                            "ports", uuid_set("named-uuid", port),
-                            "datapath_type", datapath_type,
-                            "external_ids", smap_to_datum(external_ids));
+    ovsrec_bridge_set_name(br, name);
+    ovsrec_bridge_set_datapath_type(br, datapath_type);
     if (fail_mode) {
-        json_object_set_new(row, "fail_mode", json_string(fail_mode));
+        ovsrec_bridge_set_fail_mode(br, fail_mode);
     }
-    add_op(txn, json_pack("{ssssssso}", "op", "insert", "table", "Bridge",
-                          "uuid-name", br, "row", row));
-    add_op(txn, json_pack("{sssss[]s[[sso]]}", "op", "mutate",
-                          "table", "Open_vSwitch", "where",
-                          "mutations", "bridges", "insert",
-                          uuid_set("named-uuid", br)));
-    free(iface);
-    free(port);
-    free(br);
+    if (external_ids) {
+        ovsrec_bridge_set_external_ids(br, external_ids);
+    }
+    txn->new_bridges = xrealloc(txn->new_bridges,
+                                (txn->n_new_bridges + 1)
+                                * sizeof *txn->new_bridges);
+    struct vswitch_new_bridge *nb = &txn->new_bridges[txn->n_new_bridges++];
+    nb->row = br;
+    nb->ports = NULL;
+    nb->n_ports = 0;
+    new_bridge_add_port(nb, port);
+    ovsrec_bridge_set_ports(br, nb->ports, nb->n_ports);
+
+    const struct ovsrec_open_vswitch *root = txn_root(txn);
+    if (root) {
+        ovsrec_open_vswitch_update_bridges_addvalue(root, br);
+    } else {
+        txn->stale = true;
+    }
+    txn->n_ops += 2;
 }
 
 void
 vswitch_txn_add_port(struct vswitch_txn *txn, const char *bridge,
                      const char *name, const char *type, int tag,
-                     const struct vswitch_smap *port_external_ids,
-                     const struct vswitch_smap *iface_external_ids)
+                     const struct smap *port_external_ids,
+                     const struct smap *iface_external_ids)
 {
-    char *iface = insert_iface(txn, name, type, iface_external_ids);
-    char *port = insert_port(txn, name, iface, tag, port_external_ids);
+    const struct ovsrec_bridge *br = bridge_row_by_name(txn->vs, bridge);
+    if (!br) {
+        /* The old protocol's mutate matched no row and the port was
+         * dropped; here the commit fails and the caller rebuilds. */
+        txn->stale = true;
+        return;
+    }
 
-    add_op(txn, json_pack("{sssssos[[sso]]}", "op", "mutate",
-                          "table", "Bridge", "where", where_name(bridge),
-                          "mutations", "ports", "insert",
-                          uuid_set("named-uuid", port)));
-    free(iface);
-    free(port);
+    const struct ovsrec_interface *iface = insert_iface(txn, name, type,
+                                                        iface_external_ids);
+    const struct ovsrec_port *port = insert_port(txn, name, iface, tag,
+                                                 port_external_ids);
+    struct vswitch_new_bridge *nb = find_new_bridge(txn, br);
+    if (nb) {
+        /* Written whole when sent. */
+        new_bridge_add_port(nb, port);
+    } else {
+        ovsrec_bridge_update_ports_addvalue(br, port);
+    }
+    txn->n_ops++;
 }
 
 void
 vswitch_txn_del_port(struct vswitch_txn *txn, const char *bridge,
                      const char *port_uuid)
 {
-    add_op(txn, json_pack("{sssssos[[sso]]}", "op", "mutate",
-                          "table", "Bridge", "where", where_name(bridge),
-                          "mutations", "ports", "delete",
-                          uuid_set("uuid", port_uuid)));
+    const struct ovsrec_bridge *br = bridge_row_by_name(txn->vs, bridge);
+    const struct ovsdb_idl_row *port = row_by_uuid(txn->vs, "Port",
+                                                   port_uuid);
+    if (br && port) {
+        ovsrec_bridge_update_ports_delvalue(br, ovsrec_port_cast(port));
+        txn->n_ops++;
+    }
 }
 
 void
 vswitch_txn_del_bridge(struct vswitch_txn *txn, const char *bridge_uuid)
 {
-    add_op(txn, json_pack("{sssss[]s[[sso]]}", "op", "mutate",
-                          "table", "Open_vSwitch", "where",
-                          "mutations", "bridges", "delete",
-                          uuid_set("uuid", bridge_uuid)));
-}
-
-/* Adds an update of 'column' to 'value' (ownership taken) in row 'uuid'. */
-static void
-update_column(struct vswitch_txn *txn, const char *table, const char *uuid,
-              const char *column, json_t *value)
-{
-    add_op(txn, json_pack("{sssssos{so}}", "op", "update", "table", table,
-                          "where", where_uuid(uuid), "row", column, value));
+    const struct ovsrec_open_vswitch *root = txn_root(txn);
+    const struct ovsdb_idl_row *br = row_by_uuid(txn->vs, "Bridge",
+                                                 bridge_uuid);
+    if (root && br) {
+        ovsrec_open_vswitch_update_bridges_delvalue(root,
+                                                    ovsrec_bridge_cast(br));
+        txn->n_ops++;
+    }
 }
 
 void
 vswitch_txn_set_external_ids(struct vswitch_txn *txn, const char *table,
                              const char *uuid,
-                             const struct vswitch_smap *external_ids)
+                             const struct smap *external_ids)
 {
-    update_column(txn, table, uuid, "external_ids",
-                  smap_to_datum(external_ids));
+    const struct ovsdb_idl_row *row = row_by_uuid(txn->vs, table, uuid);
+
+    if (!row) {
+        txn->stale = true;
+    } else if (!strcmp(table, "Bridge")) {
+        ovsrec_bridge_set_external_ids(ovsrec_bridge_cast(row),
+                                       external_ids);
+    } else if (!strcmp(table, "Port")) {
+        ovsrec_port_set_external_ids(ovsrec_port_cast(row), external_ids);
+    } else if (!strcmp(table, "Interface")) {
+        ovsrec_interface_set_external_ids(ovsrec_interface_cast(row),
+                                          external_ids);
+    } else if (!strcmp(table, "Open_vSwitch")) {
+        ovsrec_open_vswitch_set_external_ids(ovsrec_open_vswitch_cast(row),
+                                             external_ids);
+    }
+    txn->n_ops++;
 }
 
 void
 vswitch_txn_set_port_tag(struct vswitch_txn *txn, const char *uuid, int tag)
 {
-    update_column(txn, "Port", uuid, "tag",
-                  tag >= 0 ? json_integer(tag) : empty_set());
+    const struct ovsdb_idl_row *row = row_by_uuid(txn->vs, "Port", uuid);
+    if (row) {
+        int64_t tag64 = tag;
+        ovsrec_port_set_tag(ovsrec_port_cast(row), &tag64, tag >= 0);
+    } else {
+        txn->stale = true;
+    }
+    txn->n_ops++;
 }
 
 void
 vswitch_txn_set_iface_type(struct vswitch_txn *txn, const char *uuid,
                            const char *type)
 {
-    update_column(txn, "Interface", uuid, "type", json_string(type));
+    const struct ovsdb_idl_row *row = row_by_uuid(txn->vs, "Interface", uuid);
+    if (row) {
+        ovsrec_interface_set_type(ovsrec_interface_cast(row), type);
+    } else {
+        txn->stale = true;
+    }
+    txn->n_ops++;
 }
 
 void
 vswitch_txn_send(struct vswitch_txn *txn)
 {
-    if (txn->committed) {
+    if (txn->sent) {
         return;
     }
-    txn->committed = true;
+    txn->sent = true;
+    const struct ovsrec_open_vswitch *root = txn_root(txn);
+    if (txn->stale || !root) {
+        /* A guard failed already, or there is no root row to bump: nothing
+         * is sent, and vswitch_txn_commit() says why. */
+        if (!root && !txn->stale) {
+            txn->error = xasprintf("database Open_vSwitch at %s has no "
+                                   "Open_vSwitch row (run "
+                                   "\"ovs-vsctl init\")", txn->vs->remote);
+        }
+        ovsdb_idl_txn_abort(txn->txn);
+        txn->status = txn->stale ? TXN_TRY_AGAIN : TXN_ERROR;
+        txn->vs->building = NULL;
+        destroy_zombies(txn->vs);
+        return;
+    }
 
-    add_op(txn, json_pack("{sssss[]s[[ssi]]}", "op", "mutate",
-                          "table", "Open_vSwitch", "where",
-                          "mutations", "next_cfg", "+=", 1));
-    add_op(txn, json_pack("{sssss[]s[s]}", "op", "select",
-                          "table", "Open_vSwitch", "where",
-                          "columns", "next_cfg"));
-    txn->select_idx = json_array_size(txn->ops) - 1;
+    for (size_t i = 0; i < txn->n_new_bridges; i++) {
+        struct vswitch_new_bridge *nb = &txn->new_bridges[i];
+        ovsrec_bridge_set_ports(nb->row, nb->ports, nb->n_ports);
+    }
+    /* Forced: a transaction that changes nothing else still bumps it, which
+     * is how a caller checks that ovs-vswitchd follows (cur_cfg). */
+    ovsdb_idl_txn_increment(txn->txn, &root->header_,
+                            &ovsrec_open_vswitch_col_next_cfg, true);
+    txn->n_ops += 2;
 
-    VLOG_DBG("transaction of %zu operations", json_array_size(txn->ops));
-    txn->sent = ovsdb_client_transact(txn->vs->client,
-                                      json_incref(txn->ops));
+    VLOG_DBG("%s: transaction of %zu operations", txn->vs->remote,
+             txn->n_ops);
+    txn->status = ovsdb_idl_txn_commit(txn->txn);
+    txn->vs->building = NULL;
+    destroy_zombies(txn->vs);
 }
 
 int
 vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
                    long long int *next_cfgp, char **errp)
 {
-    json_t *result = NULL;
-    int error;
+    struct vswitch *vs = txn->vs;
 
     *errp = NULL;
     *next_cfgp = 0;
-    if (txn->committed && !txn->sent) {
+    if (txn->finished) {
         *errp = xstrdup("transaction already committed");
         return EINVAL;
     }
+    if (vs->building && vs->building != txn) {
+        /* Its answer needs ovsdb_idl_run(), which cannot run now. */
+        *errp = xasprintf("%s: cannot commit a transaction while another "
+                          "is being built", vs->remote);
+        return EBUSY;
+    }
+    txn->finished = true;
     vswitch_txn_send(txn);
-
-    size_t select_idx = txn->select_idx;
-    struct ovsdb_client_txn *sent = txn->sent;
-    txn->sent = NULL;
-    error = ovsdb_client_txn_block(sent, deadline, &result, errp);
-    if (error) {
-        json_decref(result);
-        return error;
+    if (txn->error) {
+        *errp = xstrdup(txn->error);
+        return ENOENT;
     }
 
-    const json_t *select = json_array_get(result, select_idx);
-    const json_t *rows = json_object_get(select, "rows");
-    const json_t *next_cfg = json_object_get(json_array_get(rows, 0),
-                                             "next_cfg");
-    if (!json_is_integer(next_cfg)) {
-        *errp = xasprintf("%s: transaction reply lacks next_cfg",
-                          vswitch_get_remote(txn->vs));
-        json_decref(result);
-        return EPROTO;
+    while (txn->status == TXN_INCOMPLETE) {
+        vswitch_update(vs);
+        txn->status = ovsdb_idl_txn_commit(txn->txn);
+        if (txn->status != TXN_INCOMPLETE) {
+            break;
+        } else if (time_msec() >= deadline) {
+            *errp = (vs->last_error
+                     ? xasprintf("%s: transaction timed out (%s)",
+                                 vs->remote, vs->last_error)
+                     : xasprintf("%s: transaction timed out", vs->remote));
+            return ETIMEDOUT;
+        }
+        ovsdb_idl_txn_wait(txn->txn);
+        vswitch_block(vs, deadline);
     }
-    *next_cfgp = json_integer_value(next_cfg);
-    json_decref(result);
-    return 0;
-}
 
-/* Driving the connection from the caller's poll loop (a daemon's monitor). */
+    switch (txn->status) {
+    case TXN_SUCCESS:
+        *next_cfgp = ovsdb_idl_txn_get_increment_new_value(txn->txn);
+        return 0;
 
-void
-vswitch_run(struct vswitch *vs)
-{
-    ovsdb_client_run(vs->client);
-}
+    case TXN_UNCHANGED: {
+        const struct ovsrec_open_vswitch *root = txn_root(txn);
+        *next_cfgp = root ? root->next_cfg : 0;
+        return 0;
+    }
 
-void
-vswitch_wait(struct vswitch *vs)
-{
-    ovsdb_client_wait(vs->client);
-}
+    case TXN_TRY_AGAIN:
+        /* A guard failed, or the connection dropped (the IDL aborts what
+         * is in flight then, and sends nothing until the replica is back).
+         * Either way the caller rebuilds on a fresh replica; if the
+         * connection does not come back by the deadline, say so. */
+        if (!txn->stale) {
+            char *ignored = NULL;
+            if (!vswitch_is_ready(vs)
+                && vswitch_wait_ready(vs, deadline, &ignored)) {
+                *errp = (vs->last_error
+                         ? xasprintf("lost the connection to %s during a "
+                                     "transaction (%s)", vs->remote,
+                                     vs->last_error)
+                         : xasprintf("lost the connection to %s during a "
+                                     "transaction", vs->remote));
+                free(ignored);
+                return ENOTCONN;
+            }
+            free(ignored);
+        }
+        VLOG_DBG("%s: transaction must be tried again", vs->remote);
+        return EAGAIN;
 
-unsigned int
-vswitch_get_n_connects(const struct vswitch *vs)
-{
-    return ovsdb_client_get_n_connects(vs->client);
-}
+    case TXN_ERROR:
+        *errp = xasprintf("%s: transaction failed: %s", vs->remote,
+                          ovsdb_idl_txn_get_error(txn->txn));
+        return EIO;
 
-const char *
-vswitch_get_last_error(const struct vswitch *vs)
-{
-    return ovsdb_client_get_last_error(vs->client);
+    case TXN_ABORTED:
+    case TXN_NOT_LOCKED:
+    case TXN_INCOMPLETE:
+    default:
+        *errp = xasprintf("%s: transaction %s", vs->remote,
+                          ovsdb_idl_txn_status_to_string(txn->status));
+        return EIO;
+    }
 }

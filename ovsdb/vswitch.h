@@ -1,39 +1,22 @@
 /* Typed access to the Open_vSwitch database (the tables vplug uses:
- * Open_vSwitch, Bridge, Port, Interface) on top of ovsdb-client: a client
- * that monitors exactly the columns vplug reads, lookups that return small
- * structs the caller frees, and a transaction builder that speaks in
- * bridges and ports, guards what it read with "wait" ops and bumps
- * next_cfg.  This is the JSON boundary: no jansson type crosses this
- * header, so plugin/ never sees json_t. */
+ * Open_vSwitch, Bridge, Port, Interface) on top of libopenvswitch's
+ * ovsdb-idl with the generated vswitch-idl: an IDL that monitors exactly
+ * the columns vplug reads, lookups that return small structs the caller
+ * frees (copies: IDL rows do not outlive the next ovsdb_idl_run()), and a
+ * transaction builder that speaks in bridges and ports, verifies what it
+ * read (TRY_AGAIN becomes EAGAIN) and bumps next_cfg.  No IDL type
+ * crosses this header, so plugin/ never sees ovsrec_*. */
 #ifndef VSWITCH_H
 #define VSWITCH_H 1
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "util.h"
+#include "compiler.h"
+#include "smap.h"
+#include "svec.h"
 
 struct vswitch;
 struct vswitch_txn;
-
-/* A string-to-string map (external_ids), in the database's order. */
-struct vswitch_kv {
-    char *key;
-    char *value;
-};
-struct vswitch_smap {
-    struct vswitch_kv *kvs;
-    size_t n;
-};
-void vswitch_smap_init(struct vswitch_smap *);
-void vswitch_smap_destroy(struct vswitch_smap *);
-/* Adds or replaces 'key' (copies both strings). */
-void vswitch_smap_set(struct vswitch_smap *, const char *key,
-                      const char *value);
-/* Returns the value of 'key' (borrowed), or NULL. */
-const char *vswitch_smap_get(const struct vswitch_smap *, const char *key);
-/* True if both maps hold the same pairs, in any order. */
-bool vswitch_smap_equal(const struct vswitch_smap *,
-                        const struct vswitch_smap *);
 
 /* The root row. */
 struct vswitch_root {
@@ -41,7 +24,8 @@ struct vswitch_root {
     long long int next_cfg;
     long long int cur_cfg;
     struct svec bridges;        /* Bridge row UUIDs. */
-    struct svec datapath_types; /* As ovs-vswitchd reports them. */
+    struct svec datapath_types; /* As ovs-vswitchd reports them, sorted
+                                 * (svec_contains() works on it). */
 };
 
 struct vswitch_bridge {
@@ -50,7 +34,7 @@ struct vswitch_bridge {
     char *datapath_type;        /* "" means the default ("system"). */
     char *fail_mode;            /* NULL if unset. */
     struct svec ports;          /* Port row UUIDs. */
-    struct vswitch_smap external_ids;
+    struct smap external_ids;
 };
 
 struct vswitch_port {
@@ -60,7 +44,7 @@ struct vswitch_port {
                                  * if no bridge in the replica does. */
     struct svec interfaces;     /* Interface row UUIDs. */
     int tag;                    /* VLAN tag, or -1. */
-    struct vswitch_smap external_ids;
+    struct smap external_ids;
 };
 
 struct vswitch_iface {
@@ -71,7 +55,7 @@ struct vswitch_iface {
     char *error;                /* NULL if unset. */
     char *link_state;           /* "up", "down", or NULL if unset. */
     char *admin_state;          /* "up", "down", or NULL if unset. */
-    struct vswitch_smap external_ids;
+    struct smap external_ids;
 };
 
 void vswitch_root_destroy(struct vswitch_root *);
@@ -80,31 +64,44 @@ void vswitch_port_free(struct vswitch_port *);
 void vswitch_iface_free(struct vswitch_iface *);
 void vswitch_bridges_free(struct vswitch_bridge **, size_t n);
 
-/* Creates a client for the Open_vSwitch database at 'remote' monitoring the
- * columns above.  Nothing happens until vswitch_wait_ready(). */
-struct vswitch *vswitch_create(const char *remote);
+/* Creates a client for the Open_vSwitch database at 'remote' (any OVS
+ * remote: "unix:PATH", "tcp:IP:PORT", "ssl:IP:PORT", or a comma-separated
+ * list of them, of which it uses the leader of a cluster), monitoring the
+ * columns above.  With 'retry' false (a command), each remote is tried once
+ * and vswitch_wait_ready() fails as soon as all of them failed; with
+ * 'retry' true (a daemon), it keeps reconnecting.  Nothing happens until
+ * vswitch_wait_ready() or vswitch_run().  For "ssl:", the caller sets up
+ * stream-ssl (stream_ssl_set_key_and_cert() etc.) first. */
+struct vswitch *vswitch_create(const char *remote, bool retry);
 void vswitch_destroy(struct vswitch *);
 const char *vswitch_get_remote(const struct vswitch *);
 
 /* Connects and fetches the replica, until 'deadline' (time_msec()).
  * Returns 0, or errno with a sentence in '*errp' naming the remote and the
- * cause. */
+ * cause ("cannot connect to unix:/x/db.sock: No such file or directory"),
+ * ETIMEDOUT if the deadline passed first. */
 int vswitch_wait_ready(struct vswitch *, long long int deadline,
                        char **errp);
+/* True if connected and the replica has arrived. */
 bool vswitch_is_ready(const struct vswitch *);
-/* Returns NULL if the server's schema has every column vplug writes, else
- * a message naming the first missing one (caller frees). */
-char *vswitch_check_schema(const struct vswitch *) WARN_UNUSED_RESULT;
+/* Returns NULL if the server's schema has every column vplug uses, else
+ * a message naming the first missing one (caller frees).  Meaningful once
+ * vswitch_is_ready(). */
+char *vswitch_check_schema(const struct vswitch *) OVS_WARN_UNUSED_RESULT;
 
 /* Drives the connection from the caller's own poll loop (a daemon that
  * watches the database): vswitch_run() processes what arrived and
  * reconnects after the backoff, vswitch_wait() registers what it waits
- * for. */
+ * for.  While a transaction is being built (between vswitch_txn_create()
+ * and vswitch_txn_send()/commit()/destroy()), vswitch_run() does nothing:
+ * the IDL cannot take updates then. */
 void vswitch_run(struct vswitch *);
 void vswitch_wait(struct vswitch *);
-/* Counts connections made so far (a change means a reconnect). */
+/* Counts connections made so far, each counted when its replica arrived (a
+ * change means a reconnect). */
 unsigned int vswitch_get_n_connects(const struct vswitch *);
-/* Why the last connection attempt failed, or NULL. */
+/* Why the last connection attempt failed, as a sentence naming the remote,
+ * or NULL if none failed since the last success. */
 const char *vswitch_get_last_error(const struct vswitch *);
 
 /* Changes whenever the replica changes. */
@@ -141,24 +138,32 @@ struct vswitch_iface *vswitch_iface_get(const struct vswitch *,
 void vswitch_bridges_list(const struct vswitch *,
                           struct vswitch_bridge ***bridgesp, size_t *n);
 
-/* Transactions.  Operations apply in the order added; a commit appends
- * "Open_vSwitch next_cfg += 1" and reads the new value back. */
+/* Transactions (ovsdb_idl_txn).  A commit increments Open_vSwitch next_cfg
+ * and reads the new value back.  Only one transaction per vswitch can be
+ * under construction at a time (as with the IDL); one that was sent may
+ * still await its answer while the next is built.  While one is under
+ * construction, lookups see its inserted rows and new values (not its
+ * removals). */
 struct vswitch_txn *vswitch_txn_create(struct vswitch *);
 void vswitch_txn_destroy(struct vswitch_txn *);
-/* Number of operations added so far (waits included). */
+/* Number of operations added so far (guards included). */
 size_t vswitch_txn_n_ops(const struct vswitch_txn *);
 
-/* Guards: the transaction fails with EAGAIN at commit (rebuild and retry)
- * unless, when it runs, ... */
+/* Guards (ovsrec_*_verify_*()): the transaction fails with EAGAIN at commit
+ * (rebuild and retry) unless, when it runs, ... */
 /* ... bridge 'uuid''s ports are what the replica says now; */
 void vswitch_txn_wait_bridge_ports(struct vswitch_txn *, const char *uuid);
 /* ... the root's bridges are what the replica says now; */
 void vswitch_txn_wait_root_bridges(struct vswitch_txn *);
-/* ... no row of 'table' ("Bridge", "Port", "Interface") is named 'name';
- * */
+/* ... no row of 'table' ("Bridge", "Port", "Interface") is named 'name'
+ * (call it before adding that row).  The IDL has no such test: this
+ * fails at once if the replica has one, else verifies what a new row of
+ * that name would change: the root's bridges, and for ports and
+ * interfaces also every bridge's ports; */
 void vswitch_txn_wait_absent(struct vswitch_txn *, const char *table,
                              const char *name);
-/* ... row 'uuid' of 'table' still exists with the name 'name'. */
+/* ... row 'uuid' of 'table' still exists with the name 'name' (it fails
+ * at once if the replica has no such row). */
 void vswitch_txn_wait_exists(struct vswitch_txn *, const char *table,
                              const char *uuid, const char *name);
 
@@ -167,14 +172,14 @@ void vswitch_txn_wait_exists(struct vswitch_txn *, const char *table,
  * 'fail_mode' may be NULL. */
 void vswitch_txn_add_bridge(struct vswitch_txn *, const char *name,
                             const char *datapath_type, const char *fail_mode,
-                            const struct vswitch_smap *external_ids);
+                            const struct smap *external_ids);
 /* Adds Port 'name' holding Interface 'name' of 'type' ("" for plain) to
  * bridge 'bridge' (existing, or added earlier in this transaction), with
  * VLAN 'tag' (-1: none). */
 void vswitch_txn_add_port(struct vswitch_txn *, const char *bridge,
                           const char *name, const char *type, int tag,
-                          const struct vswitch_smap *port_external_ids,
-                          const struct vswitch_smap *iface_external_ids);
+                          const struct smap *port_external_ids,
+                          const struct smap *iface_external_ids);
 /* Removes Port 'port_uuid' from bridge 'bridge' (by name); the database
  * then drops the Port and its Interfaces. */
 void vswitch_txn_del_port(struct vswitch_txn *, const char *bridge,
@@ -183,8 +188,7 @@ void vswitch_txn_del_port(struct vswitch_txn *, const char *bridge,
 void vswitch_txn_del_bridge(struct vswitch_txn *, const char *bridge_uuid);
 /* Replaces the external_ids of row 'uuid' in 'table'. */
 void vswitch_txn_set_external_ids(struct vswitch_txn *, const char *table,
-                                  const char *uuid,
-                                  const struct vswitch_smap *);
+                                  const char *uuid, const struct smap *);
 /* Sets Port 'uuid''s VLAN tag (-1: none). */
 void vswitch_txn_set_port_tag(struct vswitch_txn *, const char *uuid,
                               int tag);
@@ -193,18 +197,20 @@ void vswitch_txn_set_iface_type(struct vswitch_txn *, const char *uuid,
                                 const char *type);
 
 /* Appends the next_cfg bump and sends everything as one transaction without
- * waiting: the database and ovs-vswitchd work on it while the caller does
- * something else, then vswitch_txn_commit() takes the answer.  Destroying
- * the transaction instead forgets the answer (the changes may still have
- * been made). */
+ * waiting (the first, non-blocking ovsdb_idl_txn_commit()): the database
+ * and ovs-vswitchd work on it while the caller does something else, then
+ * vswitch_txn_commit() takes the answer.  Destroying the transaction
+ * instead forgets the answer (the changes may still have been made). */
 void vswitch_txn_send(struct vswitch_txn *);
 
 /* Commits: appends the next_cfg bump and sends everything as one
  * transaction (unless vswitch_txn_send() did), waiting for the answer until
- * 'deadline'.  Returns 0 and the
- * new next_cfg in '*next_cfgp', EAGAIN if a guard failed (the replica was
- * stale: wait for it to change, rebuild, retry), or another errno with a
- * sentence in '*errp'.  The transaction cannot be committed twice. */
+ * 'deadline'.  Returns 0 and the new next_cfg in '*next_cfgp', EAGAIN if a
+ * guard failed (TRY_AGAIN: the replica was stale; wait for it to change,
+ * rebuild, retry), or another errno with a sentence in '*errp' (ENOTCONN:
+ * the connection was lost and did not come back by 'deadline'; ETIMEDOUT;
+ * EIO: the server refused it).  The transaction cannot be committed
+ * twice. */
 int vswitch_txn_commit(struct vswitch_txn *, long long int deadline,
                        long long int *next_cfgp, char **errp);
 

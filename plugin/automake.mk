@@ -1,7 +1,14 @@
 # The engine, the switch backends, the OVS sandbox and the daemon.
 lib_libvplug_la_SOURCES += \
 	plugin/backend.c plugin/backend.h \
-	plugin/engine.c plugin/engine.h \
+	plugin/engine.c plugin/engine.h plugin/engine-private.h \
+	plugin/engine-kernel.c \
+	plugin/engine-plan.c \
+	plugin/engine-repair.c \
+	plugin/engine-show.c \
+	plugin/engine-state.c \
+	plugin/engine-switch.c \
+	plugin/engine-verify.c \
 	plugin/direct.c \
 	plugin/bridge.c \
 	plugin/ovn.c \
@@ -11,5 +18,8 @@ lib_libvplug_la_SOURCES += \
 	plugin/vif.c plugin/vif.h
 
 sbin_PROGRAMS += plugin/vplugd
-plugin_vplugd_SOURCES = plugin/vplugd.c
+plugin_vplugd_SOURCES = \
+	plugin/vplugd.c plugin/vplugd.h \
+	plugin/vplugd-commands.c \
+	plugin/vplugd-heal.c
 plugin_vplugd_LDADD = $(VPLUG_LIBS)

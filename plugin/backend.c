@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 static const struct vplug_backend_class *const backends[] = {
     &vplug_ovs_backend,

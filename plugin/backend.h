@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 struct ds;
+struct svec;
 struct vswitch;
 struct topo_end;
 struct topo_switch;
@@ -120,6 +121,17 @@ struct vplug_backend_class {
     /* Carries out everything queued, then waits until every attached port
      * is ready (OVS: ofport assigned and link up) or ctx->deadline. */
     int (*commit)(struct vplug_backend *, char **errp);
+
+    /* Removes at once the ports named in 'ifnames' that are ctx->owner's,
+     * on whatever switch holds them, and waits until the switch applied
+     * the removal.  The engine calls it before a repair re-creates the
+     * devices of those ports: ovs-vswitchd does not reopen a port whose
+     * device was deleted and created again under the same name, and a
+     * removal and an addition of one name that it sees at once are no
+     * change to it.  Ports that are gone or not ctx->owner's are left
+     * alone.  May be NULL (a switch that lets go of deleted devices). */
+    int (*remove_stale_ports)(struct vplug_backend *,
+                              const struct svec *ifnames, char **errp);
 
     /* Lists the switches this backend hosts that carry 'owner' (NULL:
      * every switch with at least one vplug port). */

@@ -11,6 +11,10 @@
 #include "rtnl.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct bridge_backend {
     struct vplug_backend up;

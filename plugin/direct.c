@@ -10,6 +10,10 @@
 
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 static int
 direct_open(struct vplug_ctx *ctx, struct vplug_backend **backendp,

@@ -12,10 +12,15 @@
 
 #include <stdbool.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct topology;
 struct vswitch;
 struct netns_pool;
+struct vplug_switch_info;
 
 struct engine_opts {
     const char *db_remote;      /* OVSDB remote given by the user, or NULL:
@@ -81,6 +86,13 @@ int engine_verify(const char *name, bool all, bool json,
 int engine_load(const char *name, const struct engine_opts *,
                 struct topology **topop, char **errp);
 
+/* Like engine_load(), but the topology as the backends realized it: each
+ * switch's kind is the backend that hosts it after any fallback, and a
+ * switch that fell back to direct is replaced by the direct link.  Show,
+ * status and self-healing go by it, never by the declared kinds. */
+int engine_load_effective(const char *name, const struct engine_opts *,
+                          struct topology **topop, char **errp);
+
 /* Compares what topology 'name' should have with what exists: missing
  * namespaces, interfaces (or interfaces down) and switch ports.  Adds one
  * line per problem to 'drift' and stores their number in '*n_missingp'.
@@ -94,6 +106,14 @@ int engine_check(const char *name, const struct engine_opts *,
  * changes nothing while the state says an apply is under way. */
 int engine_repair(const char *name, const struct engine_opts *,
                   struct ds *drift, int *n_missingp, char **errp);
+
+/* Lists, through backend 'backend' ("ovs", "bridge"), the switches it
+ * hosts that carry vplug's tag or a vplug port, with their ports (see
+ * list() in backend.h).  The caller frees '*infosp' with
+ * vplug_switch_info_free_array(). */
+int engine_list_switches(const char *backend, const struct engine_opts *,
+                         struct vplug_switch_info **infosp, size_t *n,
+                         char **errp);
 
 /* Asks the apply in progress to stop and roll back (async-signal-safe: call
  * it from a SIGINT/SIGTERM handler). */

@@ -12,7 +12,11 @@
 #include "ovsdb/vswitch.h"
 #include "topology.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(ovs);
 
@@ -33,7 +37,7 @@ struct ovs_new_bridge {
     char *name;
     char *datapath_type;        /* "netdev" or "system". */
     char *fail_mode;            /* Or NULL. */
-    struct vswitch_smap external_ids;
+    struct smap external_ids;
 };
 
 /* A port queued for attaching. */
@@ -42,7 +46,7 @@ struct ovs_attach {
     char *ifname;
     char *type;                 /* Interface type, "" for plain. */
     int tag;                    /* Or -1. */
-    struct vswitch_smap iface_external_ids;
+    struct smap iface_external_ids;
 };
 
 /* A port queued for detaching. */
@@ -89,13 +93,13 @@ timeout_sec(const struct vplug_ctx *ctx)
 }
 
 static const char *
-owner_of(const struct vswitch_smap *external_ids)
+owner_of(const struct smap *external_ids)
 {
-    return vswitch_smap_get(external_ids, OWNER_KEY);
+    return smap_get(external_ids, OWNER_KEY);
 }
 
 static bool
-owned_by(const struct vswitch_smap *external_ids, const char *owner)
+owned_by(const struct smap *external_ids, const char *owner)
 {
     const char *tag = owner_of(external_ids);
     return tag && !strcmp(tag, owner);
@@ -103,14 +107,14 @@ owned_by(const struct vswitch_smap *external_ids, const char *owner)
 
 /* Initializes 'smap' with the 'n' pairs of 'kvs' and the owner tag. */
 static void
-tagged_external_ids(struct vswitch_smap *smap, const struct topo_kv *kvs,
+tagged_external_ids(struct smap *smap, const struct topo_kv *kvs,
                     size_t n, const char *owner)
 {
-    vswitch_smap_init(smap);
+    smap_init(smap);
     for (size_t i = 0; i < n; i++) {
-        vswitch_smap_set(smap, kvs[i].key, kvs[i].value);
+        smap_replace(smap, kvs[i].key, kvs[i].value);
     }
-    vswitch_smap_set(smap, OWNER_KEY, owner);
+    smap_replace(smap, OWNER_KEY, owner);
 }
 
 /* Returns the variant name for a bridge with 'datapath_type' (caller
@@ -250,7 +254,7 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
     struct vswitch_root root;
     if (!vswitch_get_root(ovs->vs, &root)) {
         bool listed = (!root.datapath_types.n
-                       || svec_contains(&root.datapath_types, "system"));
+                       || svec_has(&root.datapath_types, "system"));
         vswitch_root_destroy(&root);
         if (!listed) {
             set_verdict(remote, EOPNOTSUPP,
@@ -286,17 +290,17 @@ probe_system(struct ovs_backend *ovs, bool *worksp, const char **whyp,
         }
     }
     for (size_t j = 0; j < n; j++) {
-        if (vswitch_smap_get(&bridges[j]->external_ids, PROBE_KEY)) {
+        if (smap_get(&bridges[j]->external_ids, PROBE_KEY)) {
             vswitch_txn_del_bridge(txn, bridges[j]->uuid);
         }
     }
     vswitch_bridges_free(bridges, n);
 
-    struct vswitch_smap external_ids;
-    vswitch_smap_init(&external_ids);
-    vswitch_smap_set(&external_ids, PROBE_KEY, "true");
+    struct smap external_ids;
+    smap_init(&external_ids);
+    smap_replace(&external_ids, PROBE_KEY, "true");
     vswitch_txn_add_bridge(txn, name, "system", NULL, &external_ids);
-    vswitch_smap_destroy(&external_ids);
+    smap_destroy(&external_ids);
 
     error = commit_and_wait(ovs, txn, NULL, errp);
     if (!error) {
@@ -395,7 +399,7 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
         ovs->borrowed = true;
         vswitch_run(ovs->vs);
     } else {
-        ovs->vs = vswitch_create(ctx->db_remote);
+        ovs->vs = vswitch_create(ctx->db_remote, false);
     }
 
     error = vswitch_wait_ready(ovs->vs, ctx->deadline, errp);
@@ -443,7 +447,7 @@ clear_queue(struct ovs_backend *ovs)
         free(nb->name);
         free(nb->datapath_type);
         free(nb->fail_mode);
-        vswitch_smap_destroy(&nb->external_ids);
+        smap_destroy(&nb->external_ids);
     }
     free(ovs->new_bridges);
     ovs->new_bridges = NULL;
@@ -454,7 +458,7 @@ clear_queue(struct ovs_backend *ovs)
         free(a->bridge);
         free(a->ifname);
         free(a->type);
-        vswitch_smap_destroy(&a->iface_external_ids);
+        smap_destroy(&a->iface_external_ids);
     }
     free(ovs->attaches);
     ovs->attaches = NULL;
@@ -488,7 +492,7 @@ drop_sent(struct ovs_backend *ovs)
 }
 
 static void
-ovs_abort(struct vplug_backend *backend)
+ovs_backend_abort(struct vplug_backend *backend)
 {
     struct ovs_backend *ovs = ovs_backend_cast(backend);
     drop_sent(ovs);
@@ -553,7 +557,7 @@ ovs_probe(struct vplug_backend *backend, const struct topo_switch *sw,
     struct vswitch_root root;
     if (!vswitch_get_root(ovs->vs, &root)) {
         if (root.datapath_types.n
-            && !svec_contains(&root.datapath_types, datapath_type)) {
+            && !svec_has(&root.datapath_types, datapath_type)) {
             *errp = xasprintf("cannot create bridge '%s': ovs-vswitchd "
                               "does not support datapath type '%s'",
                               sw->name, datapath_type);
@@ -617,6 +621,11 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
     ovs->new_bridges = xrealloc(ovs->new_bridges,
                                 (ovs->n_new_bridges + 1)
                                 * sizeof *ovs->new_bridges);
+    /* An smap cannot simply be moved in memory (an hmap with at most one
+     * element points into itself). */
+    for (size_t i = 0; i < ovs->n_new_bridges; i++) {
+        hmap_moved(&ovs->new_bridges[i].external_ids.map);
+    }
     struct ovs_new_bridge *nb = &ovs->new_bridges[ovs->n_new_bridges++];
     nb->name = xstrdup(sw->name);
     nb->datapath_type = xstrdup(datapath_type);
@@ -712,6 +721,9 @@ ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
 
     ovs->attaches = xrealloc(ovs->attaches,
                              (ovs->n_attaches + 1) * sizeof *ovs->attaches);
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        hmap_moved(&ovs->attaches[i].iface_external_ids.map);
+    }
     struct ovs_attach *a = &ovs->attaches[ovs->n_attaches++];
     a->bridge = xstrdup(sw->name);
     a->ifname = xstrdup(end->ifname);
@@ -745,7 +757,7 @@ ovs_remove_switch(struct vplug_backend *backend, const char *sw_name,
     struct ovs_backend *ovs = ovs_backend_cast(backend);
 
     *errp = NULL;
-    if (!svec_contains(&ovs->removes, sw_name)) {
+    if (!svec_has(&ovs->removes, sw_name)) {
         svec_add(&ovs->removes, sw_name);
     }
     return 0;
@@ -780,7 +792,7 @@ build_detaches(struct ovs_backend *ovs, struct vswitch_txn *txn)
 
     for (size_t i = 0; i < ovs->n_detaches; i++) {
         const struct ovs_detach *d = &ovs->detaches[i];
-        if (svec_contains(&ovs->removes, d->bridge)) {
+        if (svec_has(&ovs->removes, d->bridge)) {
             struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs,
                                                             d->bridge);
             bool goes = br && owned_by(&br->external_ids, owner);
@@ -827,13 +839,13 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
     if (port->tag != a->tag) {
         vswitch_txn_set_port_tag(txn, port->uuid, a->tag);
     }
-    struct vswitch_smap port_ids;
-    vswitch_smap_init(&port_ids);
-    vswitch_smap_set(&port_ids, OWNER_KEY, ovs->up.ctx->owner);
-    if (!vswitch_smap_equal(&port->external_ids, &port_ids)) {
+    struct smap port_ids;
+    smap_init(&port_ids);
+    smap_replace(&port_ids, OWNER_KEY, ovs->up.ctx->owner);
+    if (!smap_equal(&port->external_ids, &port_ids)) {
         vswitch_txn_set_external_ids(txn, "Port", port->uuid, &port_ids);
     }
-    vswitch_smap_destroy(&port_ids);
+    smap_destroy(&port_ids);
 
     for (size_t i = 0; i < port->interfaces.n; i++) {
         struct vswitch_iface *iface
@@ -842,8 +854,7 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
             if (strcmp(iface->type, a->type)) {
                 vswitch_txn_set_iface_type(txn, iface->uuid, a->type);
             }
-            if (!vswitch_smap_equal(&iface->external_ids,
-                                    &a->iface_external_ids)) {
+            if (!smap_equal(&iface->external_ids, &a->iface_external_ids)) {
                 vswitch_txn_set_external_ids(txn, "Interface", iface->uuid,
                                              &a->iface_external_ids);
             }
@@ -886,12 +897,12 @@ build_attaches(struct ovs_backend *ovs, struct vswitch_txn *txn, char **errp)
         vswitch_txn_wait_absent(txn, "Port", a->ifname);
         vswitch_txn_wait_absent(txn, "Interface", a->ifname);
 
-        struct vswitch_smap port_ids;
-        vswitch_smap_init(&port_ids);
-        vswitch_smap_set(&port_ids, OWNER_KEY, owner);
+        struct smap port_ids;
+        smap_init(&port_ids);
+        smap_replace(&port_ids, OWNER_KEY, owner);
         vswitch_txn_add_port(txn, a->bridge, a->ifname, a->type, a->tag,
                              &port_ids, &a->iface_external_ids);
-        vswitch_smap_destroy(&port_ids);
+        smap_destroy(&port_ids);
     }
     return 0;
 }
@@ -1105,6 +1116,57 @@ ovs_commit(struct vplug_backend *backend, char **errp)
 }
 
 static int
+ovs_remove_stale_ports(struct vplug_backend *backend,
+                       const struct svec *ifnames, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    struct vswitch_txn *txn = NULL;
+    int error = 0;
+
+    *errp = NULL;
+    for (size_t i = 0; i < ifnames->n; i++) {
+        const char *ifname = ifnames->names[i];
+        struct vswitch_port *port = vswitch_port_find(ovs->vs, ifname);
+        if (port && port->bridge && owned_by(&port->external_ids,
+                                             ctx->owner)) {
+            if (!txn) {
+                txn = vswitch_txn_create(ovs->vs);
+            }
+            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+            vswitch_txn_del_port(txn, port->bridge, port->uuid);
+            VLOG_DBG("%s: removing port %s, its device is gone", ctx->owner,
+                     ifname);
+        }
+        vswitch_port_free(port);
+    }
+    if (txn) {
+        /* ovs-vswitchd must have closed the old ports before the repair
+         * adds them again: a removal and an addition of the same name that
+         * it sees at once are no change to it. */
+        long long int next_cfg, cur_cfg;
+        char *why = NULL;
+        error = vswitch_txn_commit(txn, ctx->deadline, &next_cfg, &why);
+        if (error) {
+            *errp = xasprintf("cannot remove ports whose devices are gone: "
+                              "%s", why ? why : "unknown error");
+        } else {
+            error = vswitch_wait_cur_cfg(ovs->vs, next_cfg, ctx->deadline,
+                                         &cur_cfg);
+            if (error) {
+                *errp = xasprintf("ovs-vswitchd did not remove the ports "
+                                  "whose devices are gone (cur_cfg stays at "
+                                  "%lld while next_cfg is %lld)", cur_cfg,
+                                  next_cfg);
+            }
+        }
+        free(why);
+        vswitch_txn_destroy(txn);
+    }
+    return error;
+}
+
+static int
 compare_ports(const void *a_, const void *b_)
 {
     const struct vplug_port_info *a = a_;
@@ -1200,8 +1262,9 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .attach = ovs_attach,
     .detach = ovs_detach,
     .remove_switch = ovs_remove_switch,
-    .abort = ovs_abort,
+    .abort = ovs_backend_abort,
     .commit_start = ovs_commit_start,
     .commit = ovs_commit,
+    .remove_stale_ports = ovs_remove_stale_ports,
     .list = ovs_list,
 };

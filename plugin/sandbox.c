@@ -19,7 +19,11 @@
 
 #include "daemon.h"
 #include "util.h"
-#include "vlog.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "openvswitch/vlog.h"
 
 VLOG_DEFINE_THIS_MODULE(sandbox);
 
@@ -270,8 +274,14 @@ daemon_files_destroy(struct sandbox_daemon *d)
 pid_t
 daemon_pid(const struct sandbox_daemon *d)
 {
-    pid_t pid;
-    return daemon_read_pidfile(d->pidfile, &pid) ? 0 : pid;
+    /* OVS's read_pidfile() believes a pid only while that process holds the
+     * file's lock, as ovs-appctl does.  No file is an answer, not a
+     * warning. */
+    if (access(d->pidfile, F_OK)) {
+        return 0;
+    }
+    pid_t pid = read_pidfile(d->pidfile);
+    return pid > 0 ? pid : 0;
 }
 
 int

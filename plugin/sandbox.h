@@ -10,6 +10,10 @@
 #define SANDBOX_H 1
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* The sandbox directory when none is given. */
 #define SANDBOX_DEFAULT_DIR "/run/vplug/sandbox"

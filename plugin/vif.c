@@ -11,6 +11,10 @@
 #include "engine.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 void
 vif_request_uninit(struct vif_request *req)

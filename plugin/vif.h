@@ -11,6 +11,10 @@
 
 #include <stdbool.h>
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 struct engine_opts;
 
@@ -31,7 +35,7 @@ struct vif_request {
 /* Parses NS IFNAME SWITCH [key=value...] into 'req'.  Returns NULL or an
  * error message naming the bad argument (caller frees). */
 char *vif_request_parse(int argc, const char *const argv[],
-                        struct vif_request *req) WARN_UNUSED_RESULT;
+                        struct vif_request *req) OVS_WARN_UNUSED_RESULT;
 void vif_request_uninit(struct vif_request *);
 
 /* The topology name of VIF 'ifname' in 'ns'.  Caller frees. */

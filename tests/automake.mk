@@ -6,10 +6,8 @@ tests_test_vplug_SOURCES = \
 	tests/test-util.c \
 	tests/test-topology.c \
 	tests/test-rtnl.c \
-	tests/test-jsonrpc.c \
-	tests/test-ovsdb.c \
-	tests/test-unixctl.c \
 	tests/test-probe.c \
+	tests/test-daemon.c \
 	tests/test-engine.c \
 	tests/test-ovs.c
 tests_test_vplug_LDADD = $(VPLUG_LIBS)
@@ -20,9 +18,6 @@ TESTSUITE_AT = \
 	tests/util.at \
 	tests/topology.at \
 	tests/kernel.at \
-	tests/jsonrpc.at \
-	tests/ovsdb.at \
-	tests/unixctl.at \
 	tests/probe.at \
 	tests/seeds.at \
 	tests/cli.at \

@@ -9,9 +9,12 @@
 #include "plugin/backend.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* The model's strings are not const; these tests only lend them. */
-#define CONST_CAST(S) ((char *) (S))
 
 /* Options common to every command, before the positional arguments. */
 struct ovs_test_opts {
@@ -68,11 +71,11 @@ init_switch(struct topo_switch *sw, const struct ovs_test_opts *opts,
             const char *name, const char *datapath)
 {
     memset(sw, 0, sizeof *sw);
-    sw->name = CONST_CAST(name);
+    sw->name = CONST_CAST(char *, name);
     sw->kind = TOPO_SW_OVS;
-    sw->datapath = CONST_CAST(datapath);
-    sw->fail_mode = CONST_CAST(opts->fail_mode);
-    sw->port_type = CONST_CAST(opts->port_type);
+    sw->datapath = CONST_CAST(char *, datapath);
+    sw->fail_mode = CONST_CAST(char *, opts->fail_mode);
+    sw->port_type = CONST_CAST(char *, opts->port_type);
 }
 
 /* Reports 'error' with message 'msg' (freed), returning the exit status. */

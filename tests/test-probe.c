@@ -12,6 +12,10 @@
 #include "probe.h"
 #include "sysctl.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Opens namespace 'name' ("-": the current one, giving -1) or exits. */
 static int

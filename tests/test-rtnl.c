@@ -16,9 +16,13 @@
 #include "netns.h"
 #include "rtnl.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Prints "PROGRAM: message" to stderr and returns 1, for "return fail()". */
-static int PRINTF_FORMAT(1, 2)
+static int OVS_PRINTF_FORMAT(1, 2)
 fail(const char *format, ...)
 {
     va_list args;

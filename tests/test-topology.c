@@ -8,6 +8,10 @@
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 /* Prints 'error' to stderr, frees it and returns 2, the CLI's status for
  * bad input. */

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 
 static struct vplug_test *tests;
 
@@ -18,7 +22,8 @@ vplug_test_register(struct vplug_test *test)
 int
 main(int argc, char *argv[])
 {
-    set_program_name(argv[0]);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    vplug_vlog_init_command();
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         printf("usage: %s COMMAND [ARG...]\ncommands:\n", argv[0]);
         for (struct vplug_test *t = tests; t; t = t->next) {

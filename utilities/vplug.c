@@ -18,8 +18,13 @@
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
 #include "vif.h"
-#include "vlog.h"
+#include "openvswitch/vlog.h"
+#include "stream-ssl.h"
 
 VLOG_DEFINE_THIS_MODULE(vplug);
 
@@ -42,8 +47,8 @@ struct options {
 
 static struct options options;
 
-static void NO_RETURN
-usage_error(const char *format, ...) PRINTF_FORMAT(1, 2);
+static void OVS_NO_RETURN
+usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 
 static void
 usage_error(const char *format, ...)
@@ -57,7 +62,7 @@ usage_error(const char *format, ...)
     exit(EXIT_USAGE);
 }
 
-static void NO_RETURN
+static void OVS_NO_RETURN
 usage(void)
 {
     printf("\
@@ -85,9 +90,14 @@ Commands:\n\
   unplug NS IFNAME       unplug that VIF\n\
 \n\
 Options:\n\
-  --db=REMOTE            OVSDB remote, unix:PATH or tcp:IP:PORT\n\
+  --db=REMOTE            OVSDB remote: unix:PATH, tcp:IP:PORT, ssl:IP:PORT,\n\
+                         or a comma-separated list of them (a cluster)\n\
                          (default $VPLUG_DB, else unix:$OVS_RUNDIR/db.sock,\n\
                          else unix:/var/run/openvswitch/db.sock)\n\
+  -p, --private-key=FILE   file with the private key (ssl: remotes)\n\
+  -c, --certificate=FILE   file with the certificate for that key\n\
+  -C, --ca-cert=FILE       CA certificate to verify the server with\n\
+  --bootstrap-ca-cert=FILE CA certificate to fetch from the server once\n\
   --sandbox[=DIR]        use (and start if needed) a private OVS in DIR; for\n\
                          an OVN lab, rehearse its central and chassis there\n\
   --ovn-nb=REMOTE        OVN Northbound remote of an OVN lab on real hosts\n\
@@ -664,6 +674,8 @@ parse_options(int argc, char *argv[])
         OPT_TIMEOUT,
         OPT_DRY_RUN,
         OPT_OVN_NB,
+        OPT_BOOTSTRAP_CA_CERT,
+        SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         { "db", required_argument, NULL, OPT_DB },
@@ -675,12 +687,15 @@ parse_options(int argc, char *argv[])
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "bootstrap-ca-cert", required_argument, NULL,
+          OPT_BOOTSTRAP_CA_CERT },
+        STREAM_SSL_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
 
     options.timeout_ms = 30000;
     for (;;) {
-        int c = getopt_long(argc, argv, "+vhV", long_options, NULL);
+        int c = getopt_long(argc, argv, "+vhVp:c:C:", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -724,12 +739,16 @@ parse_options(int argc, char *argv[])
             break;
         case 'v':
             options.verbose = true;
-            vlog_set_verbosity(VLL_DBG);
+            vlog_set_verbosity(NULL);
+            break;
+        STREAM_SSL_OPTION_HANDLERS
+        case OPT_BOOTSTRAP_CA_CERT:
+            stream_ssl_set_ca_cert_file(optarg, true);
             break;
         case 'h':
             usage();
         case 'V':
-            printf("vplug (vplug) %s\n", PACKAGE_VERSION);
+            ovs_print_version(0, 0);
             exit(0);
         default:
             fprintf(stderr, "(Use \"%s --help\" for help.)\n",
@@ -742,7 +761,8 @@ parse_options(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-    set_program_name(argv[0]);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    vplug_vlog_init_command();
     parse_options(argc, argv);
     argc -= optind;
     argv += optind;

@@ -1,11 +1,10 @@
-/* Unit tests: unixctl (an in-process server with a deferred-reply command,
- * and raw clients that send what ovs-appctl never would), and the
- * sandbox. */
+/* Unit tests of the daemon side: raw control-socket clients that send what
+ * ovs-appctl never would (garbage, huge requests, many at once), the
+ * pidfile as ovs-appctl reads it, and the sandbox. */
 #include <config.h>
 #include "test-vplug.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,118 +15,12 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "poll-loop.h"
 #include "plugin/sandbox.h"
-#include "unixctl.h"
 #include "util.h"
-
-/* The in-process server. */
-
-struct later {
-    struct unixctl_conn *conn;  /* Awaiting a deferred reply, or NULL. */
-    long long int when;
-    char *text;
-};
-
-static bool server_exiting;
-
-static void
-test_echo(struct unixctl_conn *conn, int argc, const char *argv[],
-          void *aux OVS_UNUSED)
-{
-    struct ds s = DS_EMPTY_INITIALIZER;
-    for (int i = 1; i < argc; i++) {
-        ds_put_format(&s, "%s%s", i > 1 ? " " : "", argv[i]);
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-static void
-test_fail(struct unixctl_conn *conn, int argc OVS_UNUSED, const char *argv[],
-          void *aux OVS_UNUSED)
-{
-    unixctl_command_reply_error(conn, argv[1]);
-}
-
-/* "later MSEC TEXT": replies TEXT after MSEC milliseconds, from the main
- * loop, while other clients keep being served. */
-static void
-test_later(struct unixctl_conn *conn, int argc OVS_UNUSED,
-           const char *argv[], void *later_)
-{
-    struct later *later = later_;
-    int msec;
-
-    if (later->conn) {
-        unixctl_command_reply_error(conn, "another \"later\" is pending");
-        return;
-    }
-    if (!str_to_int(argv[1], 10, &msec) || msec < 0) {
-        unixctl_command_reply_error(conn, "MSEC must be a number");
-        return;
-    }
-    later->conn = conn;
-    later->when = time_msec() + msec;
-    later->text = xstrdup(argv[2]);
-}
-
-static void
-test_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
-          const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
-{
-    server_exiting = true;
-    unixctl_command_reply(conn, NULL);
-}
-
-static int
-test_unixctl_server(int argc, char *argv[])
-{
-    struct unixctl_server *server;
-    struct later later = { NULL, 0, NULL };
-
-    if (argc != 2) {
-        fprintf(stderr, "usage: unixctl-server PATH\n");
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    unixctl_command_register("echo", "[ARG...]", 0, INT_MAX, test_echo,
-                             NULL);
-    unixctl_command_register("fail", "TEXT", 1, 1, test_fail, NULL);
-    unixctl_command_register("later", "MSEC TEXT", 2, 2, test_later, &later);
-    unixctl_command_register("exit", "", 0, 0, test_exit, NULL);
-    int error = unixctl_server_create(argv[1], &server);
-    if (error) {
-        fprintf(stderr, "cannot listen on %s: %s\n", argv[1],
-                ovs_strerror(error));
-        return 1;
-    }
-
-    while (!server_exiting) {
-        unixctl_server_run(server);
-        if (later.conn && time_msec() >= later.when) {
-            unixctl_command_reply(later.conn, later.text);
-            later.conn = NULL;
-            free(later.text);
-            later.text = NULL;
-        }
-        if (server_exiting) {
-            break;
-        }
-        unixctl_server_wait(server);
-        if (later.conn) {
-            poll_timer_wait_until(later.when);
-        }
-        poll_block();
-    }
-    if (later.conn) {
-        unixctl_command_reply_error(later.conn, "exiting");
-        free(later.text);
-    }
-    unixctl_server_destroy(server);
-    return 0;
-}
-VPLUG_TEST("unixctl-server", "PATH", test_unixctl_server)
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "timeval.h"
+#include "vjson.h"
 
 /* Raw clients. */
 
@@ -397,14 +290,13 @@ VPLUG_TEST("unixctl-flood", "PATH N", test_unixctl_flood)
 static int
 test_read_pidfile(int argc, char *argv[])
 {
-    pid_t pid;
     if (argc != 2) {
         fprintf(stderr, "usage: read-pidfile FILE\n");
         return 2;
     }
-    int error = daemon_read_pidfile(argv[1], &pid);
-    if (error) {
-        printf("%s\n", ovs_strerror(error));
+    pid_t pid = read_pidfile(argv[1]);
+    if (pid <= 0) {
+        printf("%s\n", ovs_strerror(pid ? -pid : ESRCH));
         return 1;
     }
     printf("%ld\n", (long int) pid);

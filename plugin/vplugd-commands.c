@@ -1,0 +1,388 @@
+/* vplugd: the unixctl command handlers. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "backend.h"
+#include "daemon.h"
+#include "engine.h"
+#include "netns-pool.h"
+#include "netns.h"
+#include "ovsdb/vswitch.h"
+#include "openvswitch/poll-loop.h"
+#include "rtnl.h"
+#include "sandbox.h"
+#include "topology.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+#include "vif.h"
+#include "openvswitch/vlog.h"
+#include "vplugd.h"
+
+/* Commands. */
+
+static void
+vplugd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct vplugd *d = d_;
+    d->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+/* Describes the database monitor's connection. */
+static void
+describe_db_state(const struct vplugd *d, struct ds *out)
+{
+    if (vswitch_is_ready(d->vs)) {
+        ds_put_cstr(out, "connected");
+    } else {
+        const char *why = vswitch_get_last_error(d->vs);
+        ds_put_format(out, "connecting%s%s", why ? " (" : "",
+                      why ? why : "");
+        if (why) {
+            ds_put_char(out, ')');
+        }
+    }
+}
+
+/* Counts the distinct switches of kind 'kind' ("ovs", "bridge") among
+ * the managed topologies. */
+static size_t
+count_switches(const struct vplugd *d, const char *kind)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < d->n_topos; i++) {
+        const struct svec *sws = &d->topos[i]->switches;
+        for (size_t j = 0; j < sws->n; j++) {
+            const char *space = strchr(sws->names[j], ' ');
+            if (strlen(kind) == (size_t) (space - sws->names[j])
+                && !strncmp(sws->names[j], kind, strlen(kind))) {
+                add_unique(&names, space + 1);
+            }
+        }
+    }
+    size_t n = names.n;
+    svec_destroy(&names);
+    return n;
+}
+
+/* Describes the datapath types of the managed OVS bridges, as the
+ * database says: "netdev (1 bridge)", "missing (1 bridge)". */
+static void
+describe_datapaths(const struct vplugd *d, struct ds *out)
+{
+    struct svec bridges = SVEC_EMPTY_INITIALIZER;
+    struct svec types = SVEC_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < d->n_topos; i++) {
+        const struct svec *sws = &d->topos[i]->switches;
+        for (size_t j = 0; j < sws->n; j++) {
+            if (str_startswith(sws->names[j], "ovs ")) {
+                add_unique(&bridges, sws->names[j] + strlen("ovs "));
+            }
+        }
+    }
+    struct vplug_switch_info *infos = NULL;
+    size_t n_infos = 0;
+    if (bridges.n && vswitch_is_ready(d->vs)) {
+        struct engine_opts opts;
+        char *why = NULL;
+        init_heal_opts(d, &opts);
+        if (engine_list_switches("ovs", &opts, &infos, &n_infos, &why)) {
+            free(why);
+        }
+    }
+    for (size_t i = 0; i < bridges.n; i++) {
+        const char *type = "missing";
+        for (size_t j = 0; j < n_infos; j++) {
+            if (!strcmp(infos[j].name, bridges.names[i])
+                && str_startswith(infos[j].variant, "ovs/")) {
+                type = infos[j].variant + strlen("ovs/");
+            }
+        }
+        svec_add(&types, type);
+    }
+    vplug_switch_info_free_array(infos, n_infos);
+    svec_sort(&types);
+    for (size_t i = 0; i < types.n; ) {
+        size_t n = 1;
+        while (i + n < types.n && !strcmp(types.names[i],
+                                           types.names[i + n])) {
+            n++;
+        }
+        ds_put_format(out, "%s%s (%zu bridge%s)", i ? ", " : "",
+                      types.names[i], n, n == 1 ? "" : "s");
+        i += n;
+    }
+    if (!types.n) {
+        ds_put_cstr(out, "none");
+    }
+    svec_destroy(&bridges);
+    svec_destroy(&types);
+}
+
+static void
+vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    reload_topologies(d);
+    size_t n_vifs = 0, n_suspects = 0;
+    for (size_t i = 0; i < d->n_topos; i++) {
+        n_vifs += d->topos[i]->is_vif;
+        n_suspects += d->topos[i]->suspect_since != 0;
+    }
+
+    ds_put_format(&s, "database: %s\n", d->db_remote);
+    ds_put_cstr(&s, "database state: ");
+    describe_db_state(d, &s);
+    ds_put_char(&s, '\n');
+    ds_put_format(&s, "sandbox: %s\n", d->sandbox_dir ? d->sandbox_dir
+                                                      : "none");
+    ds_put_format(&s, "uptime: %lld seconds\n",
+                  (time_msec() - d->start_time) / 1000);
+    ds_put_format(&s, "requests: %u\n", d->n_requests);
+    ds_put_format(&s, "spare namespaces: %zu of %d\n",
+                  netns_pool_count(d->pool), d->n_spares);
+    ds_put_format(&s, "topologies: %zu (%zu VIF%s)\n", d->n_topos, n_vifs,
+                  n_vifs == 1 ? "" : "s");
+    size_t n_ovs = count_switches(d, "ovs");
+    size_t n_bridge = count_switches(d, "bridge");
+    ds_put_cstr(&s, "backends in use:");
+    if (n_ovs) {
+        ds_put_format(&s, " ovs (%zu switch%s)", n_ovs,
+                      n_ovs == 1 ? "" : "es");
+    }
+    if (n_bridge) {
+        ds_put_format(&s, "%s bridge (%zu switch%s)", n_ovs ? "," : "",
+                      n_bridge, n_bridge == 1 ? "" : "es");
+    }
+    if (!n_ovs && !n_bridge) {
+        ds_put_cstr(&s, " none");
+    }
+    ds_put_char(&s, '\n');
+    ds_put_cstr(&s, "datapath: ");
+    describe_datapaths(d, &s);
+    ds_put_char(&s, '\n');
+    ds_put_format(&s, "drifting: %zu\n", n_suspects);
+    ds_put_format(&s, "repairs: %u (%u object%s restored)\n", d->n_repairs,
+                  d->n_repaired, d->n_repaired == 1 ? "" : "s");
+    ds_put_format(&s, "failed repairs: %u\n", d->n_repair_failures);
+    if (d->last_repair) {
+        ds_put_format(&s, "last repair: %s\n", d->last_repair);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Collects the engine's progress lines for the reply. */
+static void
+collect_report(void *out_, const char *line)
+{
+    struct ds *out = out_;
+    ds_put_format(out, "%s\n", line);
+}
+
+static void
+init_engine_opts(const struct vplugd *d, struct ds *report,
+                 struct engine_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->db_remote = d->db_remote;
+    opts->timeout_ms = 30000;
+    opts->state_dir = d->state_dir;
+    opts->report = collect_report;
+    opts->report_aux = report;
+    opts->vswitch = d->vs;
+    opts->netns_pool = d->pool;
+}
+
+/* Replies on 'conn' with 'out' on success, otherwise with 'out' followed
+ * by 'why'; frees 'why'. */
+static void
+reply_engine(struct unixctl_conn *conn, int error, struct ds *out, char *why)
+{
+    if (error) {
+        ds_put_format(out, "%s", why ? why : ovs_strerror(error));
+        unixctl_command_reply_error(conn, ds_cstr(out));
+    } else {
+        unixctl_command_reply(conn, ds_cstr(out));
+    }
+    free(why);
+}
+
+static void
+vplugd_apply(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[], void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    struct topology *topo;
+    char *why;
+    int error;
+
+    d->n_requests++;
+    why = topology_parse_file(argv[1], &topo);
+    if (why) {
+        error = EINVAL;
+    } else {
+        init_engine_opts(d, &out, &opts);
+        error = engine_apply(topo, &opts, &why);
+        if (!error) {
+            ds_put_format(&out, "applied topology %s\n", topo->name);
+        }
+        topology_destroy(topo);
+    }
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+static void
+vplugd_destroy(struct unixctl_conn *conn, int argc OVS_UNUSED,
+               const char *argv[], void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    char *why = NULL;
+
+    d->n_requests++;
+    init_engine_opts(d, &out, &opts);
+    int error = engine_destroy(argv[1], NULL, &opts, &why);
+    if (!error) {
+        ds_put_format(&out, "destroyed topology %s\n", argv[1]);
+    }
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+static void
+vplugd_show(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    char *why = NULL;
+
+    d->n_requests++;
+    init_engine_opts(d, &out, &opts);
+    int error = engine_show(argc > 1 ? argv[1] : NULL, false, &opts, &out,
+                            &why);
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+static void
+vplugd_verify(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[], void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    char *why = NULL;
+    int n_failed = 0;
+
+    d->n_requests++;
+    init_engine_opts(d, &out, &opts);
+    int error = engine_verify(argv[1], false, false, &opts, &out, &n_failed,
+                              &why);
+    if (!error && n_failed) {
+        /* An error reply makes ovs-appctl exit nonzero, as "vplug verify"
+         * does. */
+        why = xasprintf("%d pair%s of topology %s cannot reach each other",
+                        n_failed, n_failed == 1 ? "" : "s", argv[1]);
+        error = EHOSTUNREACH;
+    }
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+static void
+vplugd_plug(struct unixctl_conn *conn, int argc, const char *argv[],
+            void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    struct vif_request req;
+    bool changed = false;
+    int error = 0;
+
+    d->n_requests++;
+    char *why = vif_request_parse(argc - 1, argv + 1, &req);
+    if (why) {
+        error = EINVAL;
+    } else {
+        init_engine_opts(d, &out, &opts);
+        error = vif_plug(&req, &opts, &changed, &why);
+    }
+    if (!error) {
+        /* The reply says what happened, not how (the engine's lines go to
+         * the log). */
+        ds_clear(&out);
+        ds_put_format(&out, "%s %s in namespace %s on %s\n",
+                      changed ? "plugged" : "already plugged:", req.ifname,
+                      req.ns, req.sw);
+    }
+    vif_request_uninit(&req);
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+static void
+vplugd_unplug(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[], void *d_)
+{
+    struct vplugd *d = d_;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct engine_opts opts;
+    char *why = NULL;
+
+    d->n_requests++;
+    init_engine_opts(d, &out, &opts);
+    int error = vif_unplug(argv[1], argv[2], &opts, &why);
+    if (!error) {
+        ds_clear(&out);
+        ds_put_format(&out, "unplugged %s in namespace %s\n", argv[2],
+                      argv[1]);
+    }
+    reply_engine(conn, error, &out, why);
+    ds_destroy(&out);
+}
+
+void
+register_commands(struct vplugd *d)
+{
+    unixctl_command_register("exit", "", 0, 0, vplugd_exit, d);
+    unixctl_command_register("vplug/status", "", 0, 0, vplugd_status, d);
+    unixctl_command_register("vplug/apply", "FILE", 1, 1, vplugd_apply, d);
+    unixctl_command_register("vplug/destroy", "NAME", 1, 1, vplugd_destroy,
+                             d);
+    unixctl_command_register("vplug/show", "[NAME]", 0, 1, vplugd_show, d);
+    unixctl_command_register("vplug/verify", "NAME", 1, 1, vplugd_verify, d);
+    unixctl_command_register("vplug/plug", "NS IFNAME SWITCH [KEY=VALUE]...",
+                             3, INT_MAX, vplugd_plug, d);
+    unixctl_command_register("vplug/unplug", "NS IFNAME", 2, 2,
+                             vplugd_unplug, d);
+}
+

@@ -1,0 +1,118 @@
+/* Declarations shared by vplugd's source files (plugin/vplugd*.c). */
+#ifndef VPLUGD_H
+#define VPLUGD_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "util.h"
+#include "vplug-util.h"
+#include "openvswitch/dynamic-string.h"
+#include "svec.h"
+#include "timeval.h"
+
+struct engine_opts;
+struct netns_pool;
+struct rtnl;
+struct vlog_module;
+struct vswitch;
+
+/* The daemon's log module, "vplugd" (vplugd.c defines it). */
+extern struct vlog_module *VLM_vplugd;
+
+/* How often the kernel side is checked without any event (namespaces,
+ * links inside namespaces), and how long drift must last before a repair:
+ * long enough for someone else's destroy of a small topology to finish. */
+#define TICK_MS 1000
+#define GRACE_MS 1000
+/* How long after an event the check runs, so that a burst of events (a
+ * plug makes several) costs one check. */
+#define COALESCE_MS 100
+/* Bound on a repair's waits: shorter than a request's, as the daemon does
+ * nothing else meanwhile. */
+#define REPAIR_TIMEOUT_MS 10000
+/* Spare namespaces kept for plugs into new namespaces by default, at most,
+ * and how long to wait after failing to make one. */
+#define SPARE_NAMESPACES 4
+#define MAX_SPARE_NAMESPACES 64
+#define SPARE_RETRY_MS 10000
+
+/* What the quick check compares, per kind of object. */
+enum drift_kind {
+    DRIFT_NONE,
+    DRIFT_NS,                   /* A namespace is gone. */
+    DRIFT_LINK,                 /* A link is gone or down. */
+    DRIFT_PORT,                 /* An OVS port is gone from its bridge. */
+};
+
+/* A topology in the state directory (applied by the daemon or by the
+ * CLI: every one is vplug's, so the daemon keeps them all), with what the
+ * quick check looks for. */
+struct managed {
+    char *name;
+    struct timespec mtime;      /* Of its state file when loaded. */
+    bool is_vif;                /* Plugged by vplug/plug or "vplug plug". */
+    struct svec namespaces;     /* Namespaces of its ends. */
+    struct svec root_links;     /* Its interfaces in the root namespace. */
+    struct svec ovs_ports;      /* "BRIDGE IFNAME" of its ends on OVS. */
+    struct svec ns_links;       /* "NS IFNAME" of links with no end in the
+                                 * root namespace (seen by no event). */
+    struct svec switches;       /* "KIND NAME" of its switches. */
+    bool exempt[4];             /* Per drift_kind: the quick check was
+                                 * wrong here (a fallback backend), so only
+                                 * engine_check() judges it. */
+    long long int suspect_since;        /* When drift was first seen, or
+                                         * 0. */
+    enum drift_kind suspect_kind;
+    long long int retry_after;  /* After a failed repair. */
+    int n_failures;             /* Consecutive failed repairs. */
+    bool seen;                  /* Found in this reload. */
+};
+
+/* The daemon's settings and state, one per process. */
+struct vplugd {
+    char *db_remote;            /* OVSDB remote. */
+    char *sandbox_dir;          /* Sandbox directory, or NULL. */
+    char *unixctl_path;         /* --unixctl, or NULL for the default. */
+    const char *state_dir;      /* Engine state directory. */
+    bool exiting;               /* "exit" received. */
+    long long int start_time;   /* time_msec() at start. */
+    unsigned int n_requests;    /* Engine requests served. */
+
+    /* Desired state and self-healing. */
+    struct managed **topos;
+    size_t n_topos, allocated_topos;
+    struct vswitch *vs;         /* Database monitor. */
+    unsigned int vs_seqno;
+    unsigned int vs_n_connects;
+    int nl_fd;                  /* rtnetlink RTNLGRP_LINK, or -1. */
+    struct rtnl *root_rtnl;     /* For listing root-namespace links. */
+    long long int next_tick;    /* Next periodic check. */
+    long long int check_at;     /* Next quick check (LLONG_MAX: none). */
+    long long int repair_at;    /* Next repair pass (LLONG_MAX: none). */
+    unsigned int n_checks;      /* Quick checks run. */
+    unsigned int n_repairs;     /* Topologies re-applied to fix drift. */
+    unsigned int n_repaired;    /* Objects found missing by those. */
+    unsigned int n_repair_failures;
+    char *last_repair;          /* "TOPOLOGY: what was missing", or NULL. */
+
+    /* Spare namespaces, made while idle. */
+    struct netns_pool *pool;
+    int n_spares;                       /* --spare-namespaces. */
+    long long int pool_retry_at;        /* After a failure to make one. */
+};
+
+/* vplugd-heal.c */
+void add_unique(struct svec *v, const char *s);
+void init_heal_opts(const struct vplugd *d, struct engine_opts *opts);
+void reload_topologies(struct vplugd *d);
+void heal_init(struct vplugd *d);
+void heal_destroy(struct vplugd *d);
+void heal_run(struct vplugd *d);
+void heal_wait(struct vplugd *d);
+
+/* vplugd-commands.c */
+void register_commands(struct vplugd *d);
+
+#endif /* vplugd.h */
