@@ -66,6 +66,10 @@ put_path_prefix(struct ds *ds, const char *path)
         char *name = json_pos_get_token(comps[1], lens[1]);
         ds_put_format(ds, "switch '%s': ", name);
         free(name);
+    } else if (n >= 2 && lens[0] == 7 && !memcmp(comps[0], "routers", 7)) {
+        char *name = json_pos_get_token(comps[1], lens[1]);
+        ds_put_format(ds, "router '%s': ", name);
+        free(name);
     }
 }
 
@@ -122,6 +126,7 @@ static const char *const kind_names[] = {
     [TOPO_SW_OVS] = "ovs",
     [TOPO_SW_BRIDGE] = "bridge",
     [TOPO_SW_DIRECT] = "direct",
+    [TOPO_SW_OVN] = "ovn",
 };
 
 const char *
@@ -192,6 +197,7 @@ topo_end_uninit(struct topo_end *end)
     }
     free(end->routes);
     free(end->gateway);
+    free(end->chassis);
     topo_end_init(end);
     svec_destroy(&end->addrs);
 }
@@ -218,6 +224,7 @@ topo_end_clone(struct topo_end *dst, const struct topo_end *src)
     }
     dst->n_routes = src->n_routes;
     dst->gateway = nullable_xstrdup(src->gateway);
+    dst->chassis = nullable_xstrdup(src->chassis);
 }
 
 static void
@@ -229,6 +236,54 @@ topo_switch_uninit(struct topo_switch *sw)
     free(sw->port_type);
     kvs_free(sw->external_ids, sw->n_external_ids);
     free(sw->fallback);
+}
+
+/* Frees the OVN parts of 't'. */
+static void
+topology_ovn_uninit(struct topology *t)
+{
+    for (size_t i = 0; i < t->n_chassis; i++) {
+        free(t->chassis[i].name);
+        free(t->chassis[i].encap_ip);
+    }
+    free(t->chassis);
+    for (size_t i = 0; i < t->n_routers; i++) {
+        struct topo_router *r = &t->routers[i];
+        for (size_t j = 0; j < r->n_ports; j++) {
+            free(r->ports[j].sw);
+            free(r->ports[j].cidr);
+        }
+        free(r->ports);
+        free(r->name);
+    }
+    free(t->routers);
+    free(t->ovn_nb);
+}
+
+/* Copies the OVN parts of 't' into 'c'. */
+static void
+topology_ovn_clone(struct topology *c, const struct topology *t)
+{
+    c->chassis = xcalloc(t->n_chassis, sizeof *c->chassis);
+    c->n_chassis = t->n_chassis;
+    for (size_t i = 0; i < t->n_chassis; i++) {
+        c->chassis[i].name = nullable_xstrdup(t->chassis[i].name);
+        c->chassis[i].encap_ip = nullable_xstrdup(t->chassis[i].encap_ip);
+    }
+    c->routers = xcalloc(t->n_routers, sizeof *c->routers);
+    c->n_routers = t->n_routers;
+    for (size_t i = 0; i < t->n_routers; i++) {
+        const struct topo_router *s = &t->routers[i];
+        struct topo_router *d = &c->routers[i];
+        d->name = nullable_xstrdup(s->name);
+        d->ports = xcalloc(s->n_ports, sizeof *d->ports);
+        d->n_ports = s->n_ports;
+        for (size_t j = 0; j < s->n_ports; j++) {
+            d->ports[j].sw = nullable_xstrdup(s->ports[j].sw);
+            d->ports[j].cidr = nullable_xstrdup(s->ports[j].cidr);
+        }
+    }
+    c->ovn_nb = nullable_xstrdup(t->ovn_nb);
 }
 
 void
@@ -247,6 +302,7 @@ topology_destroy(struct topology *t)
         topo_end_uninit(&t->links[i].ends[1]);
     }
     free(t->links);
+    topology_ovn_uninit(t);
     free(t);
 }
 
@@ -282,6 +338,7 @@ topology_clone(const struct topology *t)
             topo_end_clone(&c->links[i].ends[j], &t->links[i].ends[j]);
         }
     }
+    topology_ovn_clone(c, t);
     return c;
 }
 
@@ -294,6 +351,28 @@ topology_find_switch(const struct topology *t, const char *name)
         }
     }
     return NULL;
+}
+
+struct topo_chassis *
+topology_find_chassis(const struct topology *t, const char *name)
+{
+    for (size_t i = 0; name && i < t->n_chassis; i++) {
+        if (t->chassis[i].name && !strcmp(t->chassis[i].name, name)) {
+            return &t->chassis[i];
+        }
+    }
+    return NULL;
+}
+
+bool
+topology_has_ovn(const struct topology *t)
+{
+    for (size_t i = 0; i < t->n_switches; i++) {
+        if (t->switches[i].kind == TOPO_SW_OVN) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Generated interface names. */
@@ -926,6 +1005,311 @@ check_kvs(struct topo_ctx *ctx, const char *base, const struct topo_kv *kvs,
     return true;
 }
 
+/* OVN: chassis, routers and the ports of ovn switches. */
+
+/* Returns "/PREFIX/NAME", escaped.  Caller frees. */
+static char *
+named_path(const char *prefix, const char *name)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_format(&ds, "/%s/", prefix);
+    json_pos_put_token(&ds, name);
+    return ds_steal_cstr(&ds);
+}
+
+/* Returns true if the first 'plen' bits of 'a' and 'b' are equal. */
+static bool
+prefix_equal(const uint8_t a[16], const uint8_t b[16], int plen)
+{
+    for (int bit = 0; bit < plen; bit++) {
+        uint8_t mask = 0x80 >> (bit % 8);
+        if ((a[bit / 8] & mask) != (b[bit / 8] & mask)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An ovn switch is a logical one: the OVS settings of a bridge have no
+ * meaning for it (ovn-controller's integration bridge carries its ports). */
+static bool
+check_ovn_switch(struct topo_ctx *ctx, const char *base,
+                 const struct topo_switch *sw)
+{
+    const char *field = (sw->datapath ? "datapath"
+                         : sw->fail_mode ? "fail_mode"
+                         : sw->port_type ? "port_type"
+                         : NULL);
+    if (field) {
+        topo_error(ctx, base, field, false,
+                   "%s applies only to ovs switches, and '%s' is an ovn "
+                   "logical switch", field, sw->name);
+        return false;
+    }
+    return true;
+}
+
+/* Checks the OVN-specific options of 'end' ('sw' is its switch or NULL). */
+static bool
+check_ovn_end(struct topo_ctx *ctx, const struct topology *t,
+              const char *base, const struct topo_end *end,
+              const struct topo_switch *sw)
+{
+    bool ovn = sw && sw->kind == TOPO_SW_OVN;
+
+    if (end->chassis && !ovn) {
+        if (sw) {
+            topo_error(ctx, base, "chassis", false,
+                       "chassis applies only to ports of ovn switches, and "
+                       "'%s' is a%s %s", sw->name,
+                       sw->kind == TOPO_SW_OVS ? "n" : "",
+                       topo_switch_kind_name(sw->kind));
+        } else {
+            topo_error(ctx, base, "chassis", false,
+                       "chassis applies only to ports of ovn switches, and "
+                       "this is a namespace end");
+        }
+        return false;
+    }
+    if (!ovn) {
+        return true;
+    }
+    if (end->chassis && !topology_find_chassis(t, end->chassis)) {
+        topo_error(ctx, base, "chassis", false,
+                   "chassis '%s' is not declared in 'chassis'",
+                   end->chassis);
+        return false;
+    }
+    if (end->vlan != -1) {
+        topo_error(ctx, base, "vlan", false,
+                   "vlan applies only to ports of ovs switches, and '%s' is "
+                   "an ovn logical switch", sw->name);
+        return false;
+    }
+    return true;
+}
+
+/* Checks the chassis and the routers of 't'.  'switches' maps switch names
+ * to their index. */
+static bool
+check_ovn(struct topo_ctx *ctx, const struct topology *t,
+          const struct name_set *switches)
+{
+    struct topo_port_addr {
+        const struct topo_router *r;
+        const struct topo_router_port *p;
+        int family, plen;
+        uint8_t addr[16];
+    } *addrs = NULL;
+    size_t n_addrs = 0;
+    bool ok = false;
+
+    if (topology_has_ovn(t) && !t->n_chassis) {
+        topo_error(ctx, "", NULL, false,
+                   "topology has ovn switches but no 'chassis'");
+        return false;
+    }
+    for (size_t i = 0; i < t->n_chassis; i++) {
+        const struct topo_chassis *c = &t->chassis[i];
+        char *base = named_path("chassis", c->name ? c->name : "");
+        bool c_ok = false;
+        int family;
+        uint8_t ip[16];
+
+        if (!c->name || !c->name[0] || strchr(c->name, '/')
+            || !strcmp(c->name, ".") || !strcmp(c->name, "..")
+            || strlen(c->name) > 64) {
+            topo_error(ctx, base, NULL, true,
+                       "chassis name '%s' is not allowed (it names a "
+                       "namespace: 1 to 64 bytes, no '/')",
+                       c->name ? c->name : "");
+        } else if (topology_find_chassis(t, c->name) != c) {
+            topo_error(ctx, base, NULL, true,
+                       "chassis '%s' is declared twice", c->name);
+        } else if (c->encap_ip && (!parse_address(c->encap_ip, &family, ip)
+                                   || family != AF_INET)) {
+            topo_error(ctx, base, "encap_ip", false,
+                       "encap_ip '%s' of chassis '%s' is not an IPv4 "
+                       "address", c->encap_ip, c->name);
+        } else {
+            c_ok = true;
+            for (size_t j = 0; c->encap_ip && j < i; j++) {
+                const char *other = t->chassis[j].encap_ip;
+                if (other && !strcmp(other, c->encap_ip)) {
+                    topo_error(ctx, base, "encap_ip", false,
+                               "encap_ip '%s' of chassis '%s' is also "
+                               "chassis '%s''s", c->encap_ip, c->name,
+                               t->chassis[j].name);
+                    c_ok = false;
+                }
+            }
+        }
+        free(base);
+        if (!c_ok) {
+            return false;
+        }
+    }
+
+    for (size_t i = 0; i < t->n_routers; i++) {
+        n_addrs += t->routers[i].n_ports;
+    }
+    addrs = xcalloc(n_addrs + 1, sizeof *addrs);
+    n_addrs = 0;
+    for (size_t i = 0; i < t->n_routers; i++) {
+        const struct topo_router *r = &t->routers[i];
+        char *base = named_path("routers", r->name ? r->name : "");
+        bool r_ok = true;
+
+        if (!r->name || !r->name[0]) {
+            topo_error(ctx, base, NULL, true, "router name is empty");
+            r_ok = false;
+        }
+        for (size_t j = 0; r_ok && j < i; j++) {
+            if (!strcmp(t->routers[j].name, r->name)) {
+                topo_error(ctx, base, NULL, true,
+                           "router '%s' is declared twice", r->name);
+                r_ok = false;
+            }
+        }
+        if (r_ok && !r->n_ports) {
+            topo_error(ctx, base, NULL, false, "router '%s' has no ports",
+                       r->name);
+            r_ok = false;
+        }
+        for (size_t j = 0; r_ok && j < r->n_ports; j++) {
+            const struct topo_router_port *p = &r->ports[j];
+            struct ds field = DS_EMPTY_INITIALIZER;
+            ds_put_cstr(&field, "ports/");
+            json_pos_put_token(&field, p->sw ? p->sw : "");
+
+            const struct name_entry *e = name_set_slot(switches,
+                                                       p->sw ? p->sw : "");
+            const struct topo_switch *sw = e->key ? &t->switches[e->owner]
+                                                  : NULL;
+            struct topo_port_addr *a = &addrs[n_addrs];
+            char *error = NULL;
+            if (!sw) {
+                topo_error(ctx, base, ds_cstr(&field), true,
+                           "router '%s' has a port on switch '%s', which is "
+                           "not declared in 'switches'", r->name,
+                           p->sw ? p->sw : "");
+                r_ok = false;
+            } else if (sw->kind != TOPO_SW_OVN) {
+                topo_error(ctx, base, ds_cstr(&field), true,
+                           "router '%s' has a port on switch '%s', which is "
+                           "not an ovn switch", r->name, sw->name);
+                r_ok = false;
+            } else if (!p->cidr
+                       || (error = parse_cidr__(p->cidr, &a->family,
+                                                a->addr, &a->plen))) {
+                topo_error(ctx, base, ds_cstr(&field), false,
+                           "router '%s' port on '%s': %s", r->name, p->sw,
+                           error ? error : "no address");
+                r_ok = false;
+            } else {
+                a->r = r;
+                a->p = p;
+                for (size_t k = 0; r_ok && k < n_addrs; k++) {
+                    const struct topo_port_addr *b = &addrs[k];
+                    if (b->family == a->family && strcmp(b->p->sw, p->sw)
+                        && prefix_equal(a->addr, b->addr,
+                                        MIN(a->plen, b->plen))) {
+                        topo_error(ctx, base, ds_cstr(&field), false,
+                                   "subnet %s of router '%s' on switch "
+                                   "'%s' overlaps subnet %s of router '%s' "
+                                   "on switch '%s'", p->cidr, r->name,
+                                   p->sw, b->p->cidr, b->r->name, b->p->sw);
+                        r_ok = false;
+                    }
+                }
+                n_addrs++;
+            }
+            free(error);
+            ds_destroy(&field);
+        }
+        free(base);
+        if (!r_ok) {
+            goto out;
+        }
+    }
+    ok = true;
+
+out:
+    free(addrs);
+    return ok;
+}
+
+/* Checks the links to ovn switches: each joins a namespace end to the
+ * switch, and the namespace end's addresses lie in the subnets of the
+ * switch's router ports. */
+static bool
+check_ovn_links(struct topo_ctx *ctx, const struct topology *t)
+{
+    for (size_t i = 0; i < t->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct topo_end *end = &t->links[i].ends[j];
+            const struct topo_end *peer = &t->links[i].ends[!j];
+            const struct topo_switch *sw = topology_find_switch(t, end->sw);
+            if (!sw || sw->kind != TOPO_SW_OVN) {
+                continue;
+            }
+
+            char *base = xasprintf("/links/%zu/ends/%d", i, !j);
+            bool ok = true;
+            if (peer->sw) {
+                topo_error(ctx, base, "switch", false,
+                           "a port of ovn switch '%s' links only to a "
+                           "namespace end, not to switch '%s'", sw->name,
+                           peer->sw);
+                ok = false;
+            }
+            for (size_t k = 0; ok && k < peer->addrs.n; k++) {
+                const char *cidr = peer->addrs.names[k];
+                uint8_t addr[16];
+                int family, plen;
+                char *error = parse_cidr__(cidr, &family, addr, &plen);
+                free(error);
+                for (size_t r = 0; ok && !error && r < t->n_routers; r++) {
+                    const struct topo_router *router = &t->routers[r];
+                    for (size_t p = 0; ok && p < router->n_ports; p++) {
+                        const struct topo_router_port *port
+                            = &router->ports[p];
+                        uint8_t raddr[16];
+                        int rfamily, rplen;
+                        if (strcmp(port->sw, sw->name)
+                            || parse_cidr__(port->cidr, &rfamily, raddr,
+                                            &rplen)
+                            || rfamily != family) {
+                            continue;
+                        }
+                        char field[32];
+                        snprintf(field, sizeof field, "addrs/%zu", k);
+                        if (!prefix_equal(addr, raddr, rplen)) {
+                            topo_error(ctx, base, field, false,
+                                       "address '%s' is outside subnet %s "
+                                       "of router '%s' on switch '%s'",
+                                       cidr, port->cidr, router->name,
+                                       sw->name);
+                            ok = false;
+                        } else if (!memcmp(addr, raddr, 16)) {
+                            topo_error(ctx, base, field, false,
+                                       "address '%s' is router '%s''s own "
+                                       "address on switch '%s'", cidr,
+                                       router->name, sw->name);
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            free(base);
+            if (!ok) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* Validation of the model. */
 
 static bool
@@ -981,6 +1365,10 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
                        "'system')");
             goto out;
         }
+    } else if (sw->kind == TOPO_SW_OVN) {
+        if (!check_ovn_switch(ctx, base, sw)) {
+            goto out;
+        }
     } else if (sw->kind == TOPO_SW_BRIDGE) {
         const char *field = (sw->datapath ? "datapath"
                              : sw->fail_mode ? "fail_mode"
@@ -995,7 +1383,7 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
     } else {
         topo_error(ctx, base, "kind", false,
                    "switch kind '%s' is only valid in 'fallback' "
-                   "(expected 'ovs' or 'bridge')",
+                   "(expected 'ovs', 'bridge' or 'ovn')",
                    topo_switch_kind_name(sw->kind));
         goto out;
     }
@@ -1013,7 +1401,13 @@ check_switch(struct topo_ctx *ctx, const struct topology *t, size_t idx,
         char field[32];
         snprintf(field, sizeof field, "fallback/%zu", i);
         enum topo_switch_kind k = sw->fallback[i];
-        if ((unsigned int) k > TOPO_SW_DIRECT) {
+        if ((unsigned int) k > TOPO_SW_DIRECT || sw->kind == TOPO_SW_OVN) {
+            if (k == TOPO_SW_OVN || sw->kind == TOPO_SW_OVN) {
+                topo_error(ctx, base, field, false,
+                           "an ovn switch has no fallback, and no switch "
+                           "falls back to ovn");
+                goto out;
+            }
             topo_error(ctx, base, field, false, "unknown fallback kind %d",
                        (int) k);
             goto out;
@@ -1123,6 +1517,9 @@ check_end(struct topo_ctx *ctx, const struct topology *t, const char *base,
                        "switch '%s' is not declared in 'switches'", end->sw);
             return false;
         }
+    }
+    if (!check_ovn_end(ctx, t, base, end, sw)) {
+        return false;
     }
     if (!end->ifname) {
         topo_error(ctx, base, "ifname", false, "link end has no 'ifname'");
@@ -1356,10 +1753,18 @@ validate(struct topo_ctx *ctx, const struct topology *t)
             goto out;
         }
         /* A switch is also an interface of that name in the current
-         * namespace (an OVS bridge's internal port, a Linux bridge). */
+         * namespace (an OVS bridge's internal port, a Linux bridge), except
+         * a logical one. */
+        if (t->switches[i].kind == TOPO_SW_OVN) {
+            continue;
+        }
         char *key = xasprintf("/%s", t->switches[i].name);
         name_set_add(&names, key, -1 - (long) i);
         free(key);
+    }
+
+    if (!check_ovn(ctx, t, &switches)) {
+        goto out;
     }
 
     if (!t->n_links) {
@@ -1387,6 +1792,9 @@ validate(struct topo_ctx *ctx, const struct topology *t)
             free(base);
             goto out;
         }
+    }
+    if (!check_ovn_links(ctx, t)) {
+        goto out;
     }
     ok = true;
 
@@ -1629,7 +2037,7 @@ parse_switch(struct topo_ctx *ctx, const char *name, const json_t *j,
     const char *kind_name = json_string_value(kind);
     if (!topo_switch_kind_from_name(kind_name, &sw->kind)) {
         topo_error(ctx, base, "kind", false, "unknown switch kind '%s' "
-                   "(expected 'ovs' or 'bridge')", kind_name);
+                   "(expected 'ovs', 'bridge' or 'ovn')", kind_name);
         goto out;
     }
 
@@ -1714,7 +2122,7 @@ parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
 {
     static const char *const keys[] = {
         "ns", "switch", "ifname", "addrs", "mac", "mtu", "vlan",
-        "external_ids", "routes", "gateway", NULL
+        "external_ids", "routes", "gateway", "chassis", NULL
     };
 
     if (!expect_type(ctx, base, NULL, j, JSON_OBJECT, "a link end",
@@ -1734,7 +2142,8 @@ parse_end(struct topo_ctx *ctx, const char *base, const json_t *j,
         || !get_int(ctx, base, j, "mtu", 68, 65535, &end->mtu)
         || !get_int(ctx, base, j, "vlan", 1, 4094, &end->vlan)
         || !get_kvs(ctx, base, j, &end->external_ids, &end->n_external_ids)
-        || !get_string(ctx, base, j, "gateway", false, &end->gateway)) {
+        || !get_string(ctx, base, j, "gateway", false, &end->gateway)
+        || !get_string(ctx, base, j, "chassis", false, &end->chassis)) {
         return false;
     }
 
@@ -1838,10 +2247,123 @@ generate_missing_ifnames(struct topology *t)
     name_set_destroy(&used);
 }
 
+/* Parses the top-level "chassis", "routers" and "ovn" members. */
+static bool
+parse_ovn(struct topo_ctx *ctx, const json_t *root, struct topology *t)
+{
+    static const char *const chassis_keys[] = { "encap_ip", NULL };
+    static const char *const router_keys[] = { "kind", "ports", NULL };
+    static const char *const ovn_keys[] = { "nb", NULL };
+    const char *name;
+    json_t *j;
+
+    const json_t *chassis = json_object_get(root, "chassis");
+    if (chassis) {
+        if (!expect_type(ctx, "", "chassis", chassis, JSON_OBJECT,
+                         "chassis", "an object")) {
+            return false;
+        }
+        t->chassis = xcalloc(json_object_size(chassis), sizeof *t->chassis);
+        json_object_foreach ((json_t *) chassis, name, j) {
+            struct topo_chassis *c = &t->chassis[t->n_chassis++];
+            char *base = named_path("chassis", name);
+            char *where = xasprintf("chassis '%s'", name);
+            c->name = xstrdup(name);
+            bool ok = (expect_type(ctx, base, NULL, j, JSON_OBJECT, where,
+                                   "an object")
+                       && check_keys(ctx, base, j, chassis_keys, where)
+                       && get_string(ctx, base, j, "encap_ip", false,
+                                     &c->encap_ip));
+            free(where);
+            free(base);
+            if (!ok) {
+                return false;
+            }
+        }
+    }
+
+    const json_t *routers = json_object_get(root, "routers");
+    if (routers) {
+        if (!expect_type(ctx, "", "routers", routers, JSON_OBJECT,
+                         "routers", "an object")) {
+            return false;
+        }
+        t->routers = xcalloc(json_object_size(routers), sizeof *t->routers);
+        json_object_foreach ((json_t *) routers, name, j) {
+            struct topo_router *r = &t->routers[t->n_routers++];
+            char *base = named_path("routers", name);
+            char *where = xasprintf("router '%s'", name);
+            char *kind = NULL;
+            bool ok = false;
+
+            r->name = xstrdup(name);
+            if (!expect_type(ctx, base, NULL, j, JSON_OBJECT, where,
+                             "an object")
+                || !check_keys(ctx, base, j, router_keys, where)
+                || !get_string(ctx, base, j, "kind", false, &kind)) {
+                goto next;
+            }
+            if (!kind) {
+                topo_error(ctx, base, NULL, false,
+                           "router '%s' has no 'kind'", name);
+                goto next;
+            } else if (strcmp(kind, "ovn")) {
+                topo_error(ctx, base, "kind", false,
+                           "unknown router kind '%s' (expected 'ovn')",
+                           kind);
+                goto next;
+            }
+            const json_t *ports = json_object_get(j, "ports");
+            if (ports && !expect_type(ctx, base, "ports", ports,
+                                      JSON_OBJECT, "ports", "an object")) {
+                goto next;
+            }
+            r->ports = xcalloc(ports ? json_object_size(ports) : 0,
+                               sizeof *r->ports);
+            const char *sw;
+            json_t *cidr;
+            ok = true;
+            json_object_foreach ((json_t *) ports, sw, cidr) {
+                struct ds field = DS_EMPTY_INITIALIZER;
+                ds_put_cstr(&field, "ports/");
+                json_pos_put_token(&field, sw);
+                ok = expect_type(ctx, base, ds_cstr(&field), cidr,
+                                 JSON_STRING, "a router port's address",
+                                 "a string");
+                ds_destroy(&field);
+                if (!ok) {
+                    break;
+                }
+                struct topo_router_port *p = &r->ports[r->n_ports++];
+                p->sw = xstrdup(sw);
+                p->cidr = xstrdup(json_string_value(cidr));
+            }
+        next:
+            free(kind);
+            free(where);
+            free(base);
+            if (!ok) {
+                return false;
+            }
+        }
+    }
+
+    const json_t *ovn = json_object_get(root, "ovn");
+    if (ovn && (!expect_type(ctx, "", "ovn", ovn, JSON_OBJECT, "ovn",
+                             "an object")
+                || !check_keys(ctx, "/ovn", ovn, ovn_keys, "ovn")
+                || !get_string(ctx, "/ovn", ovn, "nb", false, &t->ovn_nb))) {
+        return false;
+    }
+    return true;
+}
+
 static bool
 parse_root(struct topo_ctx *ctx, const json_t *root, struct topology *t)
 {
-    static const char *const keys[] = { "name", "switches", "links", NULL };
+    static const char *const keys[] = {
+        "name", "switches", "links", "chassis", "routers", "ovn", NULL
+    };
 
     if (!expect_type(ctx, "", NULL, root, JSON_OBJECT, "a topology",
                      "an object")
@@ -1866,6 +2388,10 @@ parse_root(struct topo_ctx *ctx, const json_t *root, struct topology *t)
                 return false;
             }
         }
+    }
+
+    if (!parse_ovn(ctx, root, t)) {
+        return false;
     }
 
     const json_t *links = json_object_get(root, "links");
@@ -2131,6 +2657,7 @@ end_to_json(const struct topo_end *end)
         json_object_set_new(j, "addrs", a);
     }
     set_string(j, "gateway", end->gateway);
+    set_string(j, "chassis", end->chassis);
     if (end->n_routes) {
         json_t *a = vjson_array();
         for (size_t i = 0; i < end->n_routes; i++) {
@@ -2147,6 +2674,46 @@ end_to_json(const struct topo_end *end)
                                         end->n_external_ids));
     }
     return j;
+}
+
+/* Appends the "chassis", "routers" and "ovn" members of 't', if any. */
+static void
+put_ovn_json(struct ds *ds, const struct topology *t)
+{
+    if (t->n_chassis) {
+        json_t *j = vjson_object();
+        for (size_t i = 0; i < t->n_chassis; i++) {
+            json_t *c = vjson_object();
+            set_string(c, "encap_ip", t->chassis[i].encap_ip);
+            json_object_set_new(j, t->chassis[i].name, c);
+        }
+        ds_put_cstr(ds, ",\n  \"chassis\": ");
+        put_json(ds, j);
+    }
+    if (t->n_routers) {
+        ds_put_cstr(ds, ",\n  \"routers\": {");
+        for (size_t i = 0; i < t->n_routers; i++) {
+            const struct topo_router *r = &t->routers[i];
+            json_t *j = vjson_object();
+            json_t *ports = vjson_object();
+            set_string(j, "kind", "ovn");
+            for (size_t k = 0; k < r->n_ports; k++) {
+                set_string(ports, r->ports[k].sw, r->ports[k].cidr);
+            }
+            json_object_set_new(j, "ports", ports);
+            ds_put_cstr(ds, i ? ",\n    " : "\n    ");
+            put_json(ds, json_string_nocheck(r->name));
+            ds_put_cstr(ds, ": ");
+            put_json(ds, j);
+        }
+        ds_put_cstr(ds, "\n  }");
+    }
+    if (t->ovn_nb) {
+        json_t *j = vjson_object();
+        set_string(j, "nb", t->ovn_nb);
+        ds_put_cstr(ds, ",\n  \"ovn\": ");
+        put_json(ds, j);
+    }
 }
 
 char *
@@ -2167,6 +2734,7 @@ topology_to_string(const struct topology *t)
         }
         ds_put_cstr(&ds, "\n  }");
     }
+    put_ovn_json(&ds, t);
     ds_put_cstr(&ds, ",\n  \"links\": [");
     for (size_t i = 0; i < t->n_links; i++) {
         ds_put_cstr(&ds, i ? ",\n    " : "\n    ");

@@ -42,6 +42,9 @@ struct topo_end {
     struct topo_route *routes;
     size_t n_routes;
     char *gateway;              /* Default route via this address, or NULL. */
+    char *chassis;              /* OVN switch ports only: the chassis the
+                                 * port lives on, or NULL for the local
+                                 * one. */
 };
 
 /* A veth pair. */
@@ -53,6 +56,7 @@ enum topo_switch_kind {
     TOPO_SW_OVS,
     TOPO_SW_BRIDGE,
     TOPO_SW_DIRECT,             /* Only as a fallback: no switch at all. */
+    TOPO_SW_OVN,                /* An OVN Logical_Switch. */
 };
 
 struct topo_switch {
@@ -73,12 +77,40 @@ struct topo_switch {
     size_t n_fallback;
 };
 
+/* A hypervisor of an OVN lab: its name is its Open_vSwitch
+ * external_ids:system-id (and, rehearsed, its namespace's name). */
+struct topo_chassis {
+    char *name;
+    char *encap_ip;             /* Tunnel endpoint IPv4 address, or NULL:
+                                 * the rehearsal chooses one; a real host
+                                 * has its own. */
+};
+
+/* One port of an OVN logical router: the switch it joins and its address
+ * there. */
+struct topo_router_port {
+    char *sw;                   /* An ovn switch of the topology. */
+    char *cidr;                 /* "ADDR/PLEN". */
+};
+
+/* An OVN Logical_Router. */
+struct topo_router {
+    char *name;
+    struct topo_router_port *ports;
+    size_t n_ports;
+};
+
 struct topology {
     char *name;                 /* Owner tag; [A-Za-z0-9_.-], 1..64. */
     struct topo_switch *switches;
     size_t n_switches;
     struct topo_link *links;
     size_t n_links;
+    struct topo_chassis *chassis;       /* OVN labs: the hypervisors. */
+    size_t n_chassis;
+    struct topo_router *routers;        /* OVN labs: logical routers. */
+    size_t n_routers;
+    char *ovn_nb;               /* "ovn": {"nb": REMOTE}, or NULL. */
 };
 
 /* Limits on input, far above what a 1000-host lab needs (a 1000-host
@@ -123,8 +155,12 @@ void topology_destroy(struct topology *);
 
 struct topo_switch *topology_find_switch(const struct topology *,
                                          const char *name);
+struct topo_chassis *topology_find_chassis(const struct topology *,
+                                           const char *name);
+/* Returns true if 'topo' has at least one ovn switch. */
+bool topology_has_ovn(const struct topology *);
 const char *topo_switch_kind_name(enum topo_switch_kind);
-/* Returns true and the kind for "ovs", "bridge", "direct". */
+/* Returns true and the kind for "ovs", "bridge", "direct", "ovn". */
 bool topo_switch_kind_from_name(const char *, enum topo_switch_kind *);
 
 /* Generates an interface name for end 'end_idx' of link 'link_idx' of

@@ -1,3 +1,24 @@
 # vplug's view of the Open_vSwitch database, on OVS's IDL (vswitch-idl).
 lib_libvplug_la_SOURCES += \
-	ovsdb/vswitch.c ovsdb/vswitch.h
+	ovsdb/vswitch.c ovsdb/vswitch.h \
+	ovsdb/ovn-db.c ovsdb/ovn-db.h
+nodist_lib_libvplug_la_SOURCES = ovsdb/ovn-nb-idl.c ovsdb/ovn-nb-idl.h
+BUILT_SOURCES += ovsdb/ovn-nb-idl.h
+
+# The OVN Northbound IDL, generated at build time with OVS's ovsdb-idlc from
+# the schema that ovn-central ships, as OVN itself does ('annotate', then
+# 'c-idl-header' and 'c-idl-source').
+OVSDB_IDLC = PYTHONPATH="$(OVS_SRCDIR)/python$${PYTHONPATH:+:$$PYTHONPATH}" \
+	$(PYTHON3) $(OVS_SRCDIR)/ovsdb/ovsdb-idlc.in
+OVN_NB_SCHEMA = $(OVN_SCHEMA_DIR)/ovn-nb.ovsschema
+EXTRA_DIST += ovsdb/ovn-nb.ann
+CLEANFILES += ovsdb/ovn-nb-idl.ovsidl ovsdb/ovn-nb-idl.c ovsdb/ovn-nb-idl.h
+
+ovsdb/ovn-nb-idl.ovsidl: $(OVN_NB_SCHEMA) $(srcdir)/ovsdb/ovn-nb.ann
+	$(AM_V_GEN)$(MKDIR_P) ovsdb && \
+	$(OVSDB_IDLC) annotate $(OVN_NB_SCHEMA) $(srcdir)/ovsdb/ovn-nb.ann \
+		> $@.tmp && mv $@.tmp $@
+ovsdb/ovn-nb-idl.h: ovsdb/ovn-nb-idl.ovsidl
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
+ovsdb/ovn-nb-idl.c: ovsdb/ovn-nb-idl.ovsidl ovsdb/ovn-nb-idl.h
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@

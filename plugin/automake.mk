@@ -13,8 +13,10 @@ lib_libvplug_la_SOURCES += \
 	plugin/graph.c plugin/graph.h \
 	plugin/direct.c \
 	plugin/bridge.c \
+	plugin/ovn.c \
 	plugin/ovs.c \
-	plugin/sandbox.c plugin/sandbox.h \
+	plugin/sandbox.c plugin/sandbox.h plugin/sandbox-private.h \
+	plugin/sandbox-ovn.c plugin/sandbox-ovn.h \
 	plugin/vif.c plugin/vif.h
 
 sbin_PROGRAMS += plugin/vplugd

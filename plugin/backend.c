@@ -15,6 +15,7 @@ static const struct vplug_backend_class *const backends[] = {
     &vplug_ovs_backend,
     &vplug_bridge_backend,
     &vplug_direct_backend,
+    &vplug_ovn_backend,
 };
 
 const struct vplug_backend_class *

@@ -19,6 +19,7 @@ struct svec;
 struct vswitch;
 struct topo_end;
 struct topo_switch;
+struct topology;
 
 /* What every backend call may consult.  Owned by the engine. */
 struct vplug_ctx {
@@ -32,6 +33,16 @@ struct vplug_ctx {
     struct vswitch *vswitch;    /* An open database connection to use
                                  * when its remote is 'db_remote' (a
                                  * daemon's), or NULL.  Borrowed. */
+
+    /* OVN labs. */
+    const char *ovn_nb_remote;  /* The user's --ovn-nb, or NULL. */
+    const char *ovn_sandbox;    /* The rehearsal's directory, or NULL on
+                                 * real hosts. */
+    const struct topology *topo;        /* The effective topology being
+                                         * applied or destroyed, or NULL. */
+    void (*report)(void *aux, const char *line);  /* Lines for the user,
+                                                   * or NULL. */
+    void *report_aux;
 };
 
 /* One switch port as seen by list(). */
@@ -139,11 +150,26 @@ struct vplug_backend_class {
      * every switch with at least one vplug port). */
     int (*list)(struct vplug_backend *, const char *owner,
                 struct vplug_switch_info **infosp, size_t *n, char **errp);
+
+    /* Places and completes the ends of this backend's switches in the
+     * effective topology 'eff' before the engine plans anything: OVN moves
+     * a rehearsed chassis's switch ends into that chassis's namespace,
+     * gives namespace ends a stable MAC, and drops the links that live on
+     * other hosts.  Called again for each effective topology the engine
+     * computes; the last one counts.  May be NULL. */
+    int (*localize)(struct vplug_backend *, struct topology *eff,
+                    char **errp);
+
+    /* Appends lines describing what ctx->owner has in this backend beyond
+     * its switches' ports (OVN: logical switches, routers and ports with
+     * their chassis and binding state), for "show".  May be NULL. */
+    int (*describe)(struct vplug_backend *, struct ds *out, char **errp);
 };
 
 extern const struct vplug_backend_class vplug_ovs_backend;
 extern const struct vplug_backend_class vplug_bridge_backend;
 extern const struct vplug_backend_class vplug_direct_backend;
+extern const struct vplug_backend_class vplug_ovn_backend;
 
 /* Returns the backend class for 'name' ("ovs", "bridge", "direct"), or
  * NULL. */

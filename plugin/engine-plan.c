@@ -124,12 +124,57 @@ effective_topology(const struct topology *topo, const struct state *st)
     return eff;
 }
 
+/* Returns the effective topology of 'topo' (see effective_topology()) as
+ * the backends place it: each open backend with a localize() hook (OVN)
+ * places and completes its switches' ends.  On failure returns NULL and a
+ * message in '*errp'. */
+struct topology *
+engine_effective(struct engine *e, const struct topology *topo,
+                 const struct state *st, char **errp)
+{
+    struct topology *eff = effective_topology(topo, st);
+    if (topology_has_ovn(eff)) {
+        struct vplug_backend *b = engine_backend(e, TOPO_SW_OVN);
+        int error = 0;
+        if (!b) {
+            *errp = xstrdup(e->backend_errors[TOPO_SW_OVN]);
+            error = ENXIO;
+        } else if (b->class->localize) {
+            error = b->class->localize(b, eff, errp);
+        }
+        if (error) {
+            topology_destroy(eff);
+            return NULL;
+        }
+        e->ctx.topo = eff;
+    }
+    return eff;
+}
+
+/* engine_effective() where a failure to localize only loses detail (show,
+ * verify, checks): falls back to the unlocalized topology. */
+struct topology *
+engine_effective_or_plain(struct engine *e, const struct topology *topo,
+                          const struct state *st)
+{
+    char *err = NULL;
+    struct topology *eff = engine_effective(e, topo, st, &err);
+    if (!eff) {
+        report(e, "%s", err);
+        free(err);
+        eff = effective_topology(topo, st);
+    }
+    return eff;
+}
+
 /* Where the interface of 'end' lives: a namespace name, or NULL for the
- * current namespace (every switch port lives there). */
+ * current namespace.  A switch port lives there too, except where a
+ * backend's localize() placed it elsewhere (a rehearsed OVN chassis's
+ * namespace); a file never gives a switch end a namespace. */
 const char *
 end_ns(const struct topo_end *end)
 {
-    return end->sw ? NULL : end->ns;
+    return end->ns;
 }
 
 bool

@@ -51,6 +51,10 @@ struct state {
     struct state_sysctl *sysctls;
     size_t n_sysctls;
     char *db_remote;            /* The OVSDB remote it was applied with. */
+    char *ovn_sandbox;          /* The OVN rehearsal it was applied in, or
+                                 * NULL. */
+    char *ovn_nb;               /* The OVN Northbound remote given, or
+                                 * NULL. */
 };
 
 /* An open namespace. */
@@ -65,8 +69,10 @@ struct engine {
     struct vplug_ctx ctx;
     char *alias;                /* "vplug:NAME". */
     char *db_remote;            /* Owned copy when taken from a state. */
-    struct vplug_backend *backends[3];  /* Indexed by topo_switch_kind. */
-    char *backend_errors[3];    /* Why a backend could not be opened. */
+    char *ovn_sandbox;          /* Owned copies when taken from a state. */
+    char *ovn_nb;
+    struct vplug_backend *backends[4];  /* Indexed by topo_switch_kind. */
+    char *backend_errors[4];    /* Why a backend could not be opened. */
     struct ns_handle **nss;     /* Stable pointers: callers hold two. */
     size_t n_nss, allocated_nss;
 };
@@ -161,6 +167,11 @@ size_t count_switch_links(const struct topology *topo, const char *sw,
                           bool *all_ns_endsp);
 struct topology *effective_topology(const struct topology *topo,
                                     const struct state *st);
+struct topology *engine_effective(struct engine *, const struct topology *,
+                                  const struct state *, char **errp);
+struct topology *engine_effective_or_plain(struct engine *,
+                                           const struct topology *,
+                                           const struct state *);
 const char *end_ns(const struct topo_end *end);
 bool end_has_family(const struct topo_end *end, int family);
 char *link_key(const struct topo_link *l);

@@ -155,7 +155,7 @@ engine_check(const char *name, const struct engine_opts *opts,
     struct engine e;
     engine_init(&e, name, opts);
     engine_use_state_remote(&e, &st);
-    struct topology *eff = effective_topology(st.topo, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);
@@ -213,7 +213,7 @@ engine_repair(const char *name, const struct engine_opts *opts,
         error = EBUSY;
         goto out;
     }
-    struct topology *eff = effective_topology(st.topo, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     /* First, so that the check counts the ports it removed as missing. */
     remove_stale_ports(&e, eff);
     *n_missingp = check_topology(&e, eff, drift);

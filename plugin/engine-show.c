@@ -65,6 +65,9 @@ describe_end(struct engine *e, const struct topology *eff,
     json_object_set_new(j, "ifname", vjson_string(end->ifname));
     if (end->sw) {
         json_object_set_new(j, "switch", vjson_string(end->sw));
+        if (ns) {
+            json_object_set_new(j, "ns", vjson_string(ns));
+        }
     } else {
         json_object_set_new(j, "ns", ns ? vjson_string(ns) : json_null());
     }
@@ -106,7 +109,7 @@ describe_end(struct engine *e, const struct topology *eff,
 static json_t *
 describe_topology(struct engine *e, const struct state *st)
 {
-    struct topology *eff = effective_topology(st->topo, st);
+    struct topology *eff = engine_effective_or_plain(e, st->topo, st);
     json_t *j = vjson_object();
 
     json_object_set_new(j, "name", vjson_string(st->topo->name));
@@ -170,6 +173,20 @@ describe_topology(struct engine *e, const struct state *st)
     }
     json_object_set_new(j, "links", links);
     vplug_switch_info_free_array(ovs_ports, n_ovs);
+
+    /* What the backends hold beyond ports (OVN's logical rows). */
+    struct vplug_backend *ovn = (topology_has_ovn(eff)
+                                 ? e->backends[TOPO_SW_OVN] : NULL);
+    if (ovn && ovn->class->describe) {
+        struct ds d = DS_EMPTY_INITIALIZER;
+        char *err = NULL;
+        if (ovn->class->describe(ovn, &d, &err)) {
+            ds_put_format(&d, "  OVN: %s\n", err);
+            free(err);
+        }
+        json_object_set_new(j, "ovn", vjson_string(ds_cstr(&d)));
+        ds_destroy(&d);
+    }
     topology_destroy(eff);
     return j;
 }
@@ -248,6 +265,10 @@ format_topology_text(struct ds *out, const json_t *t)
             }
             ds_put_char(out, '\n');
         }
+    }
+    const char *ovn = json_string_value(json_object_get(t, "ovn"));
+    if (ovn) {
+        ds_put_cstr(out, ovn);
     }
 }
 

@@ -78,6 +78,8 @@ state_uninit(struct state *st)
     }
     free(st->sysctls);
     free(st->db_remote);
+    free(st->ovn_sandbox);
+    free(st->ovn_nb);
     state_init(st);
 }
 
@@ -185,6 +187,13 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                   "path", s->path, "old", s->old));
     }
     json_object_set_new(root, "sysctls", sysctls);
+    if (st->ovn_sandbox) {
+        json_object_set_new(root, "ovn_sandbox",
+                            vjson_string(st->ovn_sandbox));
+    }
+    if (st->ovn_nb) {
+        json_object_set_new(root, "ovn_nb", vjson_string(st->ovn_nb));
+    }
     if (st->db_remote) {
         json_object_set_new(root, "db_remote", vjson_string(st->db_remote));
     }
@@ -266,6 +275,10 @@ state_read(const struct engine_opts *opts, const char *name,
     st->applying = json_is_true(json_object_get(root, "applying"));
     st->db_remote = nullable_xstrdup(
         json_string_value(json_object_get(root, "db_remote")));
+    st->ovn_sandbox = nullable_xstrdup(
+        json_string_value(json_object_get(root, "ovn_sandbox")));
+    st->ovn_nb = nullable_xstrdup(
+        json_string_value(json_object_get(root, "ovn_nb")));
 
     size_t i;
     json_t *value;

@@ -114,6 +114,25 @@ add_pairs(const struct vend *ends, size_t a, size_t b, struct vpair **pairs,
                 }
             }
         }
+        /* Through a router: from the first address of the family, if
+         * both ends have a way off their subnets. */
+        int family;
+        for (size_t k = 0; k < ea->addrs.n && !found && ea->gateway
+                           && eb->gateway; k++) {
+            char *src;
+            if (!topology_parse_cidr(ea->addrs.names[k], &family, &src, NULL)
+                && (family == AF_INET6) == (strchr(dst, ':') != NULL)
+                && (family == AF_INET6) == (strchr(ea->gateway, ':')
+                                            != NULL)) {
+                if (*n >= *allocated) {
+                    *pairs = x2nrealloc(*pairs, allocated, sizeof **pairs);
+                }
+                (*pairs)[(*n)++] = (struct vpair) { a, b, src, xstrdup(dst) };
+                found = true;
+            } else {
+                free(src);
+            }
+        }
         free(dst);
     }
 }
@@ -136,6 +155,21 @@ collect_vends(const struct topology *eff, struct vend **vendsp)
             size_t b = topology_find_switch(eff, l->ends[1].sw)
                        - eff->switches;
             parent[uf_find(parent, a)] = uf_find(parent, b);
+        }
+    }
+
+    /* Switches joined by a router reach each other (routed). */
+    for (size_t i = 0; i < eff->n_routers; i++) {
+        const struct topo_router *r = &eff->routers[i];
+        for (size_t p = 1; p < r->n_ports; p++) {
+            const struct topo_switch *a = topology_find_switch(eff,
+                                                               r->ports[0].sw);
+            const struct topo_switch *c = topology_find_switch(eff,
+                                                               r->ports[p].sw);
+            if (a && c) {
+                parent[uf_find(parent, a - eff->switches)]
+                    = uf_find(parent, c - eff->switches);
+            }
         }
     }
 
@@ -263,7 +297,8 @@ engine_verify(const char *name, bool all, bool as_json,
 
     struct engine e;
     engine_init(&e, name, opts);
-    struct topology *eff = effective_topology(st.topo, &st);
+    engine_use_state_remote(&e, &st);
+    struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     struct vend *vends;
     size_t n_vends = collect_vends(eff, &vends);
 

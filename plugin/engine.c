@@ -130,6 +130,10 @@ engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
     e->ctx.deadline = time_msec() + e->ctx.timeout_ms;
     e->ctx.dry_run = opts->dry_run;
     e->ctx.vswitch = opts->vswitch;
+    e->ctx.ovn_nb_remote = opts->ovn_nb_remote;
+    e->ctx.ovn_sandbox = opts->ovn_sandbox;
+    e->ctx.report = opts->report;
+    e->ctx.report_aux = opts->report_aux;
     e->alias = xasprintf("vplug:%s", name);
 
     /* Large labs hold a namespace descriptor and a netlink socket for each
@@ -169,6 +173,8 @@ engine_uninit(struct engine *e)
     engine_close_namespaces(e);
     free(e->alias);
     free(e->db_remote);
+    free(e->ovn_sandbox);
+    free(e->ovn_nb);
 }
 
 /* Uses the OVSDB remote recorded in 'st' unless the user gave one. */
@@ -179,6 +185,16 @@ engine_use_state_remote(struct engine *e, const struct state *st)
         free(e->db_remote);
         e->db_remote = xstrdup(st->db_remote);
         e->ctx.db_remote = e->db_remote;
+    }
+    /* An OVN lab stays where it was applied: rehearsed or on real hosts,
+     * with the same Northbound database. */
+    if (!e->opts->ovn_sandbox && !e->opts->ovn_nb_remote) {
+        free(e->ovn_sandbox);
+        free(e->ovn_nb);
+        e->ovn_sandbox = nullable_xstrdup(st->ovn_sandbox);
+        e->ovn_nb = nullable_xstrdup(st->ovn_nb);
+        e->ctx.ovn_sandbox = e->ovn_sandbox;
+        e->ctx.ovn_nb_remote = e->ovn_nb;
     }
 }
 
@@ -331,7 +347,7 @@ undo_log_destroy(struct undo_log *log)
 static void
 undo_all(struct engine *e, struct undo_log *log, struct state *st)
 {
-    bool backends_touched[3] = { false, false, false };
+    bool backends_touched[ARRAY_SIZE(e->backends)] = { false };
 
     for (size_t i = log->n; i-- > 0; ) {
         const struct undo *u = &log->undos[i];
@@ -532,10 +548,14 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     st.topo = topology_clone(topo);
     st.db_remote = nullable_xstrdup(e.ctx.db_remote);
+    if (topology_has_ovn(topo)) {
+        st.ovn_sandbox = nullable_xstrdup(e.ctx.ovn_sandbox);
+        st.ovn_nb = nullable_xstrdup(e.ctx.ovn_nb_remote);
+    }
     if (has_old) {
         state_inherit(&st, &old);
         st.previous = topology_clone(old.topo);
-        old_eff = effective_topology(old.topo, &old);
+        old_eff = engine_effective_or_plain(&e, old.topo, &old);
     }
 
     /* Decide, inspect and refuse before changing anything. */
@@ -543,7 +563,11 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     if (error) {
         goto out;
     }
-    eff = effective_topology(topo, &st);
+    eff = engine_effective(&e, topo, &st, errp);
+    if (!eff) {
+        error = EINVAL;
+        goto out;
+    }
     error = plan_links(&e, eff, &st, &plinks, errp);
     if (error) {
         goto out;
@@ -702,10 +726,10 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     int switch_error = 0;
     int error = 0;
 
-    effs[0] = effective_topology(st->topo, st);
     if (st->previous) {
-        effs[1] = effective_topology(st->previous, st);
+        effs[1] = engine_effective_or_plain(e, st->previous, st);
     }
+    effs[0] = engine_effective_or_plain(e, st->topo, st);
 
     /* The switch side first, in one commit, so OVS forgets the ports
      * before their interfaces vanish. */

@@ -55,6 +55,10 @@ struct engine_opts {
     /* Spare namespaces that new ones are made from (a daemon fills it while
      * idle); borrowed; may be NULL. */
     struct netns_pool *netns_pool;
+    /* OVN labs: the Northbound remote the user gave (--ovn-nb), or NULL;
+     * and the rehearsal's directory (--sandbox), or NULL on real hosts. */
+    const char *ovn_nb_remote;
+    const char *ovn_sandbox;
 };
 
 /* The default state directory. */

@@ -1,9 +1,11 @@
 /* The private Open vSwitch sandbox. */
 #include <config.h>
 #include "sandbox.h"
+#include "sandbox-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +29,6 @@ VLOG_DEFINE_THIS_MODULE(sandbox);
 
 extern char **environ;
 
-/* Bounds on each step of a start. */
-#define SANDBOX_STEP_TIMEOUT_MS 10000
 /* How long a daemon has to exit after SIGTERM before SIGKILL. */
 #define SANDBOX_TERM_TIMEOUT_MS 3000
 
@@ -41,6 +41,11 @@ extern char **environ;
     "\"row\":{\"other_config\":[\"map\"," \
     "[[\"userspace-tso-enable\",\"true\"]]]}}]"
 
+/* The row alone, as "ovs-vsctl init" makes it. */
+#define SANDBOX_PLAIN_INIT_TXN \
+    "[\"Open_vSwitch\",{\"op\":\"insert\",\"table\":\"Open_vSwitch\"," \
+    "\"row\":{}}]"
+
 /* The same setting for a database made by an earlier version: "insert"
  * leaves a value someone set alone. */
 #define SANDBOX_TSO_TXN \
@@ -48,8 +53,7 @@ extern char **environ;
     "\"where\":[],\"mutations\":[[\"other_config\",\"insert\"," \
     "[\"map\",[[\"userspace-tso-enable\",\"true\"]]]]]}]"
 
-/* Returns 'dir' (NULL: the default) as an absolute name; caller frees. */
-static char *
+char *
 sandbox_dir(const char *dir)
 {
     if (!dir) {
@@ -78,16 +82,14 @@ sandbox_db_remote(const char *dir_)
     return remote;
 }
 
-static void
+void
 sleep_msec(int msec)
 {
     struct timespec ts = { msec / 1000, (msec % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
-/* Returns the last 'n' lines of file 'path' (nonempty, ends in a newline)
- * or "" if it cannot be read; caller frees. */
-static char *
+char *
 log_tail(const char *path, int n)
 {
     char *data = NULL;
@@ -113,13 +115,12 @@ log_tail(const char *path, int n)
     return tail;
 }
 
-/* Builds the daemons' environment: ours, with OVS_RUNDIR, OVS_LOGDIR and
- * OVS_DBDIR pointing at 'dir'.  Free with free_env(). */
-static char **
+char **
 make_env(const char *dir)
 {
     static const char *const vars[] = { "OVS_RUNDIR", "OVS_LOGDIR",
-                                        "OVS_DBDIR" };
+                                        "OVS_DBDIR", "OVN_RUNDIR",
+                                        "OVN_LOGDIR", "OVN_DBDIR" };
     size_t n = 0;
     for (char **e = environ; *e; e++) {
         n++;
@@ -145,7 +146,7 @@ make_env(const char *dir)
     return env;
 }
 
-static void
+void
 free_env(char **env)
 {
     for (char **e = env; *e; e++) {
@@ -154,14 +155,16 @@ free_env(char **env)
     free(env);
 }
 
-/* Runs 'argv' (argv[0] an absolute program name) with environment 'env',
- * its standard output and error appended to 'log', and waits for it to
- * exit (a --detach daemon's parent exits once the daemon is ready).
- * Returns 0 if it exited with status 0; otherwise a positive errno and a
- * sentence in '*errp'. */
-static int
+int
 run_program(char *const argv[], char *const env[], const char *log,
             char **errp)
+{
+    return run_program_in(argv, env, log, -1, errp);
+}
+
+int
+run_program_in(char *const argv[], char *const env[], const char *log,
+               int netns_fd, char **errp)
 {
     const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
                                              : argv[0];
@@ -198,6 +201,9 @@ run_program(char *const argv[], char *const env[], const char *log,
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET)) {
+            _exit(126);
+        }
         execve(argv[0], argv, env);
         _exit(127);
     }
@@ -242,8 +248,7 @@ run_program(char *const argv[], char *const env[], const char *log,
     return ECHILD;
 }
 
-/* Returns true if something accepts connections on unix socket 'path'. */
-static bool
+bool
 socket_answers(const char *path)
 {
     struct sockaddr_un sun;
@@ -263,15 +268,7 @@ socket_answers(const char *path)
     return ok;
 }
 
-/* The files of one daemon of the sandbox. */
-struct sandbox_daemon {
-    const char *name;           /* "ovsdb-server" or "ovs-vswitchd". */
-    char *pidfile;
-    char *ctl;
-    char *log;
-};
-
-static void
+void
 daemon_files_init(struct sandbox_daemon *d, const char *dir,
                   const char *name)
 {
@@ -281,7 +278,7 @@ daemon_files_init(struct sandbox_daemon *d, const char *dir,
     d->log = xasprintf("%s/%s.log", dir, name);
 }
 
-static void
+void
 daemon_files_destroy(struct sandbox_daemon *d)
 {
     free(d->pidfile);
@@ -289,8 +286,7 @@ daemon_files_destroy(struct sandbox_daemon *d)
     free(d->log);
 }
 
-/* Returns the daemon's pid if it runs, else 0. */
-static pid_t
+pid_t
 daemon_pid(const struct sandbox_daemon *d)
 {
     /* OVS's read_pidfile() believes a pid only while that process holds the
@@ -304,11 +300,14 @@ daemon_pid(const struct sandbox_daemon *d)
 }
 
 /* Creates 'dir'/conf.db with an Open_vSwitch row, atomically: the file
- * appears only once it is complete, so its presence means it is ready.  In
- * a database that exists and that no ovsdb-server ('server_running') holds,
- * turns userspace TSO on unless it is set. */
-static int
-create_db(const char *dir, bool server_running, char **env, char **errp)
+ * appears only once it is complete, so its presence means it is ready.
+ * With 'tso', the row turns userspace TSO on, and in a database that exists
+ * and that no ovsdb-server ('server_running') holds, so does a mutation
+ * unless it is set.  (A rehearsed OVN chassis goes without: OVS 3.1's
+ * userspace tunnels do not carry TSO packets.) */
+int
+create_db(const char *dir, bool tso, bool server_running, char **env,
+          char **errp)
 {
     char *db = xasprintf("%s/conf.db", dir);
     char *tmp = xasprintf("%s/conf.db.tmp", dir);
@@ -318,7 +317,7 @@ create_db(const char *dir, bool server_running, char **env, char **errp)
 
     if (!access(db, F_OK)) {
         /* ovsdb-server holds the file's lock while it runs. */
-        if (!server_running) {
+        if (tso && !server_running) {
             char *mutate[] = { (char *) OVSDB_TOOL_PATH, (char *) "transact",
                                db, (char *) SANDBOX_TSO_TXN, NULL };
             /* Not fatal: a database ovsdb-server cannot read either is
@@ -338,7 +337,8 @@ create_db(const char *dir, bool server_running, char **env, char **errp)
     char *create[] = { (char *) OVSDB_TOOL_PATH, (char *) "create", tmp,
                        (char *) VSWITCH_SCHEMA_PATH, NULL };
     char *transact[] = { (char *) OVSDB_TOOL_PATH, (char *) "transact", tmp,
-                         (char *) SANDBOX_INIT_TXN, NULL };
+                         (char *) (tso ? SANDBOX_INIT_TXN
+                                   : SANDBOX_PLAIN_INIT_TXN), NULL };
     char *why = NULL;
     error = run_program(create, env, log, &why);
     if (!error) {
@@ -364,9 +364,7 @@ out:
     return error;
 }
 
-/* Waits until 'd' holds its pidfile and, if 'sock' is nonnull, socket
- * 'sock' accepts connections. */
-static int
+int
 wait_ready(const struct sandbox_daemon *d, const char *sock, char **errp)
 {
     long long int deadline = time_msec() + SANDBOX_STEP_TIMEOUT_MS;
@@ -416,7 +414,7 @@ sandbox_start(const char *dir_, char **errp)
                           ovs_strerror(error));
         goto out;
     }
-    error = create_db(dir, daemon_pid(&server) != 0, env, errp);
+    error = create_db(dir, true, daemon_pid(&server) != 0, env, errp);
     if (error) {
         goto out;
     }
@@ -492,9 +490,7 @@ out:
     return error;
 }
 
-/* Stops daemon 'd' if it runs and removes its pidfile and control
- * socket. */
-static int
+int
 stop_daemon(const struct sandbox_daemon *d, char **errp)
 {
     pid_t pid = daemon_pid(d);

@@ -49,9 +49,14 @@ ns_sh () {
 ns_stop () {
     test -n "$NS_HOLDER" || return 0
     holder_ns=$(readlink /proc/$NS_HOLDER/ns/net 2>/dev/null) || return 0
+    holder_mnt=$(readlink /proc/$NS_HOLDER/ns/mnt 2>/dev/null)
     for p in /proc/[0-9]*; do
         pid=${p#/proc/}
-        test "$(readlink $p/ns/net 2>/dev/null)" = "$holder_ns" || continue
+        # Daemons in namespaces made inside the test (a rehearsed OVN
+        # chassis's) share the test's mount namespace, not its network one.
+        test "$(readlink $p/ns/net 2>/dev/null)" = "$holder_ns" \
+            || test "$(readlink $p/ns/mnt 2>/dev/null)" = "$holder_mnt" \
+            || continue
         test "$pid" = "$NS_HOLDER" && continue
         kill -9 "$pid" 2>/dev/null
     done

@@ -17,6 +17,7 @@
 #include "graph.h"
 #include "netns.h"
 #include "sandbox.h"
+#include "sandbox-ovn.h"
 #include "topo-gen.h"
 #include "topology.h"
 #include "util.h"
@@ -42,6 +43,7 @@ struct options {
     char *db;                   /* --db, or the default remote. */
     bool db_given;              /* --db or --sandbox was given. */
     char *sandbox_dir;          /* --sandbox[=DIR], or NULL. */
+    char *ovn_nb;               /* --ovn-nb, or NULL. */
     bool json;                  /* --format=json. */
     int timeout_ms;             /* --timeout. */
     bool dry_run;               /* --dry-run. */
@@ -124,7 +126,9 @@ Options:\n\
   -c, --certificate=FILE   file with the certificate for that key\n\
   -C, --ca-cert=FILE       CA certificate to verify the server with\n\
   --bootstrap-ca-cert=FILE CA certificate to fetch from the server once\n\
-  --sandbox[=DIR]        use (and start if needed) a private OVS in DIR\n\
+  --sandbox[=DIR]        use (and start if needed) a private OVS in DIR; for\n\
+                         an OVN lab, rehearse its central and chassis there\n\
+  --ovn-nb=REMOTE        OVN Northbound remote of an OVN lab on real hosts\n\
   --format=text|json     output format (json: one object; see vplug(8))\n\
   --timeout=SECONDS      bound on every wait (default 30)\n\
   --dry-run              print the plan, change nothing\n\
@@ -174,7 +178,10 @@ engine_opts_init(struct engine_opts *eo)
     eo->state_dir = getenv("VPLUG_STATE_DIR");
     eo->report = print_report;
     eo->progress = vplug_progress_callback();
+    eo->ovn_nb_remote = options.ovn_nb;
+    eo->ovn_sandbox = options.sandbox_dir;
 }
+
 
 /* Prints 'err' (and frees it) and returns EXIT_FAILED. */
 static int
@@ -189,6 +196,22 @@ fail(char *err)
     fprintf(stderr, "%s: %s\n", get_program_name(), err);
     free(err);
     return EXIT_FAILED;
+}
+
+/* With --sandbox, starts what 'topo' runs on: the OVN rehearsal (central
+ * and chassis) for a lab with ovn switches, else the private OVS. */
+static int
+start_sandbox_for(const struct topology *topo)
+{
+    char *err = NULL;
+    int error = 0;
+    if (!options.sandbox_dir || options.dry_run) {
+        return 0;
+    }
+    error = (topology_has_ovn(topo)
+             ? sandbox_ovn_start(options.sandbox_dir, topo, &err)
+             : sandbox_start(options.sandbox_dir, &err));
+    return error ? fail(err) : 0;
 }
 
 /* Parses topology file 'file_name', exiting with status 2 on error. */
@@ -298,7 +321,10 @@ cmd_apply(int argc, char *argv[])
         usage_error("apply takes one topology file");
     }
     struct topology *topo = parse_topology_or_exit(argv[1]);
-    int status = apply_topology(topo);
+    int status = start_sandbox_for(topo);
+    if (!status) {
+        status = apply_topology(topo);
+    }
     topology_destroy(topo);
     return status;
 }
@@ -324,12 +350,38 @@ cmd_destroy(int argc, char *argv[])
     engine_opts_init(&eo);
     json_object_name = name;
     char *before = options.json ? show_json(name, &eo) : NULL;
+
+    /* A rehearsed OVN lab goes with its rehearsal: the central and the
+     * chassis must run while the lab's rows and ports go, then stop. */
+    char *name_copy = xstrdup(name);
+    name = name_copy;
+    struct topology *applied = NULL;
+    if (options.sandbox_dir && !engine_load(name, &eo, &applied, &err)) {
+        topology_destroy(topo);
+        topo = applied;
+    } else if (options.sandbox_dir) {
+        free(err);
+    }
+    bool rehearsed = (options.sandbox_dir && topo && topology_has_ovn(topo)
+                      && sandbox_ovn_exists(options.sandbox_dir));
+    int status = topo ? start_sandbox_for(topo) : 0;
+    if (status) {
+        topology_destroy(topo);
+        free(before);
+        free(name_copy);
+        return status;
+    }
+
     int error = engine_destroy(name, topo, &eo, &err);
+    if (!error && rehearsed && !options.dry_run) {
+        error = sandbox_ovn_stop(options.sandbox_dir, &err);
+    }
     if (!error && options.json) {
         put_json(stdout, vplug_json_destroy(name, before, &json_messages));
     }
     free(before);
-    int status = error ? fail(err) : 0;
+    status = error ? fail(err) : 0;
+    free(name_copy);
     topology_destroy(topo);
     return status;
 }
@@ -667,13 +719,21 @@ cmd_sandbox(int argc, char *argv[])
             printf("sandbox running in %s (db unix:%s/db.sock)\n", dir, dir);
         }
     } else if (!strcmp(argv[1], "stop")) {
-        error = sandbox_stop(dir, &err);
+        error = sandbox_ovn_stop(dir, &err);
+        if (!error) {
+            error = sandbox_stop(dir, &err);
+        }
         if (!error && !options.json) {
             printf("sandbox in %s stopped\n", dir);
         }
     } else if (!strcmp(argv[1], "status")) {
         struct ds out = DS_EMPTY_INITIALIZER;
-        error = sandbox_status(dir, &out);
+        int ovn_error = sandbox_ovn_status(dir, &out);
+        if (ovn_error == ENOENT) {
+            error = sandbox_status(dir, &out);
+        } else {
+            error = ovn_error;
+        }
         if (options.json) {
             put_json(stdout, vplug_json_sandbox(argv[1], ds_cstr(&out)));
         } else {
@@ -764,8 +824,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "apply", cmd_apply, true },
-    { "destroy", cmd_destroy, true },
+    { "apply", cmd_apply, false },      /* Starts what the file needs. */
+    { "destroy", cmd_destroy, false },
     { "show", cmd_show, true },
     { "verify", cmd_verify, false },
     { "graph", cmd_graph, false },
@@ -785,6 +845,7 @@ parse_options(int argc, char *argv[])
         OPT_FORMAT,
         OPT_TIMEOUT,
         OPT_DRY_RUN,
+        OPT_OVN_NB,
         OPT_BOOTSTRAP_CA_CERT,
         SSL_OPTION_ENUMS,
     };
@@ -794,6 +855,7 @@ parse_options(int argc, char *argv[])
         { "format", required_argument, NULL, OPT_FORMAT },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "ovn-nb", required_argument, NULL, OPT_OVN_NB },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -842,6 +904,10 @@ parse_options(int argc, char *argv[])
         }
         case OPT_DRY_RUN:
             options.dry_run = true;
+            break;
+        case OPT_OVN_NB:
+            free(options.ovn_nb);
+            options.ovn_nb = xstrdup(optarg);
             break;
         case 'v':
             options.verbose = true;
@@ -905,5 +971,6 @@ main(int argc, char *argv[])
     svec_destroy(&json_messages);
     free(options.db);
     free(options.sandbox_dir);
+    free(options.ovn_nb);
     return status;
 }

@@ -1,0 +1,168 @@
+/* vplug's view of the databases of an OVN lab, on OVS's IDL: the OVN
+ * Northbound database (through the IDL generated from ovn-central's schema,
+ * nbrec_*) and a chassis's Open_vSwitch database (vswitch-idl, ovsrec_*):
+ * connecting, committing within a deadline, the rows an OVN lab owns
+ * (external_ids:vplug-topology), a chassis's OVN settings, and the signals
+ * of readiness (Logical_Switch_Port.up, Interface
+ * external_ids:ovn-installed).
+ *
+ * Errors: 0 or a positive errno, and on failure a malloc'd sentence in
+ * '*errp' naming the database or row and the cause. */
+#ifndef OVN_DB_H
+#define OVN_DB_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ovsdb_idl;
+struct ovsdb_idl_class;
+struct ovsdb_idl_txn;
+
+/* The external_ids key that marks what a topology owns. */
+#define OVN_DB_OWNER_KEY "vplug-topology"
+
+/* One open database connection, replicated in full. */
+struct ovn_db {
+    struct ovsdb_idl *idl;
+    char *remote;
+    char *what;                 /* "the OVN Northbound database", "the
+                                 * Open_vSwitch database of chassis 'hv1'",
+                                 * for messages. */
+};
+
+/* Connects to 'remote' (any OVS remote, or a comma-separated list) with
+ * 'class' (&nbrec_idl_class or &ovsrec_idl_class) and waits for the first
+ * full copy of the database until 'deadline' (time_msec()).  'what' names
+ * the database in messages. */
+int ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
+                const char *what, long long int deadline,
+                struct ovn_db **dbp, char **errp);
+void ovn_db_close(struct ovn_db *);
+
+/* Commits 'txn' (which it destroys), waiting until 'deadline'.  Returns 0
+ * on success or no change, EAGAIN if the database changed meanwhile and
+ * the transaction must be built again (the IDL has caught up by then),
+ * another errno with a message otherwise. */
+int ovn_db_commit(struct ovn_db *, struct ovsdb_idl_txn *txn,
+                  long long int deadline, char **errp);
+
+/* Runs the IDLs of 'dbs' until 'done(aux)' returns true (checked after each
+ * change) or 'deadline'.  Returns true if 'done' did. */
+bool ovn_db_wait_until(struct ovn_db **dbs, size_t n,
+                       bool (*done)(void *aux), void *aux,
+                       long long int deadline);
+
+/* ---- OVN Northbound. ---- */
+
+/* A Logical_Switch_Port to make: a VIF ("" type) with 'addresses' ("MAC
+ * IP..."), or a router port (type "router", 'router_port' the peer's
+ * Logical_Router_Port name, addresses "router"). */
+struct ovn_nb_lsp {
+    const char *name;
+    const char *ls;             /* Its Logical_Switch. */
+    const char *addresses;
+    const char *router_port;    /* NULL for a VIF. */
+    const char *chassis;        /* options:requested-chassis, or NULL. */
+};
+
+/* A Logical_Router_Port to make. */
+struct ovn_nb_lrp {
+    const char *name;
+    const char *lr;             /* Its Logical_Router. */
+    const char *mac;            /* "aa:bb:cc:dd:ee:ff". */
+    const char *network;        /* "10.0.1.1/24". */
+};
+
+/* Everything topology 'owner' has in the Northbound database. */
+struct ovn_nb_spec {
+    const char *owner;
+    const char **switches;
+    size_t n_switches;
+    const char **routers;
+    size_t n_routers;
+    const struct ovn_nb_lsp *lsps;
+    size_t n_lsps;
+    const struct ovn_nb_lrp *lrps;
+    size_t n_lrps;
+};
+
+/* Makes the Northbound database hold 'spec' in one transaction: creates the
+ * missing rows, each tagged external_ids:vplug-topology=OWNER, brings the
+ * owner's rows in line, and removes the owner's rows that 'spec' does not
+ * list.  A switch or router of that name that carries no tag is used as it
+ * is (only ports are added to it); a row of another topology is a conflict
+ * (EEXIST) and nothing changes.  Idempotent: applying it again changes
+ * nothing, from any host. */
+int ovn_nb_sync(struct ovn_db *, const struct ovn_nb_spec *spec,
+                long long int deadline, char **errp);
+
+/* Removes every Northbound row tagged with 'owner' (switches, routers and
+ * their ports; the owner's ports on switches that are not its own), in one
+ * transaction.  Stores the number of rows removed in '*n_removedp' if
+ * nonnull. */
+int ovn_nb_destroy(struct ovn_db *, const char *owner,
+                   long long int deadline, size_t *n_removedp, char **errp);
+
+/* Returns 1 if Logical_Switch_Port 'name' exists with up=true, 0 if it
+ * exists and is not up, -1 if it does not exist. */
+int ovn_nb_lsp_up(const struct ovn_db *, const char *name);
+
+/* ---- A chassis's Open_vSwitch database. ---- */
+
+/* The settings ovn-controller reads from a chassis's Open_vSwitch row,
+ * and its bridges (the rehearsal writes them; an operator's host has
+ * them). */
+struct ovn_chassis_config {
+    const char *system_id;      /* external_ids:system-id. */
+    const char *hostname;       /* external_ids:hostname, or NULL: the
+                                 * host's name.  Rehearsed chassis share
+                                 * one host, so each gets its own. */
+    const char *ovn_remote;     /* external_ids:ovn-remote (the SB). */
+    const char *encap_ip;       /* external_ids:ovn-encap-ip. */
+    const char *underlay_port;  /* Added to br-phy, or NULL: no br-phy. */
+};
+
+/* Writes 'cfg' into the chassis's database: Open_vSwitch external_ids
+ * system-id, ovn-remote, ovn-encap-type=geneve, ovn-encap-ip,
+ * ovn-bridge-datapath-type=netdev; bridge br-int (netdev,
+ * fail_mode=secure, other_config:disable-in-band=true); bridge br-phy
+ * (netdev) holding 'underlay_port'. */
+int ovn_vs_configure_chassis(struct ovn_db *,
+                             const struct ovn_chassis_config *cfg,
+                             long long int deadline, char **errp);
+
+/* Returns the Open_vSwitch row's external_ids:system-id, or NULL. */
+const char *ovn_vs_system_id(const struct ovn_db *);
+
+/* Returns the Open_vSwitch row's external_ids:KEY, or NULL. */
+const char *ovn_vs_external_id(const struct ovn_db *, const char *key);
+
+/* A port of the integration bridge bound to a Logical_Switch_Port. */
+struct ovn_vs_port {
+    const char *ifname;         /* The veth end, in vswitchd's namespace. */
+    const char *iface_id;       /* external_ids:iface-id: the LSP name. */
+    const char *mac;            /* external_ids:attached-mac, or NULL. */
+};
+
+/* Makes 'bridge' (which must exist) carry exactly 'owner''s 'ports', each
+ * tagged external_ids:vplug-topology=OWNER, in one transaction: adds the
+ * missing ones and removes the owner's others.  A port of that name that
+ * is not the owner's is a conflict (EEXIST). */
+int ovn_vs_sync_ports(struct ovn_db *, const char *bridge, const char *owner,
+                      const struct ovn_vs_port *ports, size_t n,
+                      long long int deadline, char **errp);
+
+/* Describes Interface 'ifname': stores its ofport (-1 if none yet) and
+ * whether ovn-controller marked it external_ids:ovn-installed=true.
+ * Returns false if there is no such Interface. */
+bool ovn_vs_port_state(const struct ovn_db *, const char *ifname,
+                       int *ofportp, bool *installedp);
+
+/* Returns true if bridge 'name' exists. */
+bool ovn_vs_has_bridge(const struct ovn_db *, const char *name);
+
+/* Returns the number of tunnel ports (ovn-controller's, external_ids
+ * ovn-chassis-id) on 'bridge'. */
+size_t ovn_vs_n_tunnels(const struct ovn_db *, const char *bridge);
+
+#endif /* ovn-db.h */
