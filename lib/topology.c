@@ -1017,19 +1017,6 @@ named_path(const char *prefix, const char *name)
     return ds_steal_cstr(&ds);
 }
 
-/* Returns true if the first 'plen' bits of 'a' and 'b' are equal. */
-static bool
-prefix_equal(const uint8_t a[16], const uint8_t b[16], int plen)
-{
-    for (int bit = 0; bit < plen; bit++) {
-        uint8_t mask = 0x80 >> (bit % 8);
-        if ((a[bit / 8] & mask) != (b[bit / 8] & mask)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* An ovn switch is a logical one: the OVS settings of a bridge have no
  * meaning for it (ovn-controller's integration bridge carries its ports). */
 static bool
