@@ -120,6 +120,7 @@ main(int argc, char *argv[])
         ovs_fatal(errno, "cannot restrict the control socket %s to its "
                   "owner", unixctl_server_get_path(server));
     }
+    jobs_init(&d);
     register_commands(&d);
     heal_init(&d);
     d.pool = netns_pool_create(d.n_spares);
@@ -137,10 +138,12 @@ main(int argc, char *argv[])
         if (d.exiting) {
             break;
         }
+        jobs_run(&d);
         heal_run(&d);
         pool_run(&d);
         memory_wait();
         unixctl_server_wait(server);
+        jobs_wait(&d);
         heal_wait(&d);
         pool_wait(&d);
         latch_wait(&stop_latch);
@@ -148,6 +151,7 @@ main(int argc, char *argv[])
     }
     VLOG_INFO("vplugd exiting (%s)", d.exiting ? "exit command" : "signal");
 
+    jobs_destroy(&d);
     unixctl_server_destroy(server);
     heal_destroy(&d);
     netns_pool_destroy(d.pool);

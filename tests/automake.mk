@@ -59,7 +59,7 @@ tests/package.m4: $(top_srcdir)/configure.ac
 .PHONY: bench soak
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
-	tests/bench/plug-bench tests/ns-lib.sh
+	tests/bench/plug-bench tests/bench/async-bench tests/ns-lib.sh
 bench: all
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all
