@@ -230,21 +230,21 @@ reply_engine(struct unixctl_conn *conn, int error, struct ds *out, char *why)
     free(why);
 }
 
-/* Runs in a worker: applies the topology file args[1]. */
+/* Runs in a worker: applies the topology parsed from file args[1]. */
 static void
 apply_job(struct vplugd_job *job, const struct engine_opts *opts)
 {
-    struct topology *topo;
+    const struct topology *topo = job->aux;
 
-    job->why = topology_parse_file(job->args.names[1], &topo);
-    if (job->why) {
-        job->error = EINVAL;
-        return;
-    }
     job->error = engine_apply(topo, opts, &job->why);
     if (!job->error) {
         ds_put_format(&job->out, "applied topology %s\n", topo->name);
     }
+}
+
+static void
+free_topology(void *topo)
+{
     topology_destroy(topo);
 }
 
@@ -252,8 +252,21 @@ static void
 vplugd_apply(struct unixctl_conn *conn, int argc, const char *argv[],
              void *d_)
 {
+    struct vplugd *d = d_;
+    struct topology *topo;
+
+    /* Parsed here (milliseconds even for thousands of hosts), so that
+     * healing knows which topology is being changed. */
+    char *why = topology_parse_file(argv[1], &topo);
+    if (why) {
+        d->n_requests++;
+        unixctl_command_reply_error(conn, why);
+        free(why);
+        return;
+    }
     char *title = xasprintf("apply %s", argv[1]);
-    jobs_start(d_, conn, title, apply_job, argc, argv, NULL, NULL);
+    jobs_start(d, conn, title, topo->name, apply_job, argc, argv, topo,
+               free_topology);
     free(title);
 }
 
@@ -273,7 +286,7 @@ vplugd_destroy(struct unixctl_conn *conn, int argc, const char *argv[],
                void *d_)
 {
     char *title = xasprintf("destroy %s", argv[1]);
-    jobs_start(d_, conn, title, destroy_job, argc, argv, NULL, NULL);
+    jobs_start(d_, conn, title, argv[1], destroy_job, argc, argv, NULL, NULL);
     free(title);
 }
 
@@ -317,7 +330,7 @@ vplugd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
               void *d_)
 {
     char *title = xasprintf("verify %s", argv[1]);
-    jobs_start(d_, conn, title, verify_job, argc, argv, NULL, NULL);
+    jobs_start(d_, conn, title, "", verify_job, argc, argv, NULL, NULL);
     free(title);
 }
 
@@ -362,7 +375,10 @@ vplugd_plug(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     char *title = xasprintf("plug %s in namespace %s on %s", req->ifname,
                             req->ns, req->sw);
-    jobs_start(d, conn, title, plug_job, argc, argv, req, free_vif_request);
+    char *name = vif_topology_name(req->ns, req->ifname);
+    jobs_start(d, conn, title, name, plug_job, argc, argv, req,
+               free_vif_request);
+    free(name);
     free(title);
 }
 
@@ -384,7 +400,9 @@ vplugd_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
               void *d_)
 {
     char *title = xasprintf("unplug %s in namespace %s", argv[2], argv[1]);
-    jobs_start(d_, conn, title, unplug_job, argc, argv, NULL, NULL);
+    char *name = vif_topology_name(argv[1], argv[2]);
+    jobs_start(d_, conn, title, name, unplug_job, argc, argv, NULL, NULL);
+    free(name);
     free(title);
 }
 

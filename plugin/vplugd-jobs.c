@@ -50,6 +50,7 @@ job_free(struct vplugd_job *job)
     ds_destroy(&job->out);
     free(job->why);
     free(job->title);
+    free(job->topo_name);
     free(job);
 }
 
@@ -159,14 +160,15 @@ jobs_init_opts(struct vplugd_job *job, struct engine_opts *opts)
  * when it is done.  Takes ownership of 'aux' (freed with 'free_aux'). */
 void
 jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
-           vplugd_job_func *run, int argc, const char *argv[], void *aux,
-           void (*free_aux)(void *))
+           const char *topo_name, vplugd_job_func *run, int argc,
+           const char *argv[], void *aux, void (*free_aux)(void *))
 {
     struct vplugd_job *job = xzalloc(sizeof *job);
 
     job->d = d;
     job->conn = conn;
     job->title = xstrdup(title);
+    job->topo_name = xstrdup(topo_name);
     job->started = time_msec();
     job->run = run;
     svec_init(&job->args);
@@ -218,6 +220,20 @@ jobs_wait(struct vplugd *d)
         vswitch_wait(d->idle_conns[i]);
     }
     latch_wait(&d->jobs_latch);
+}
+
+/* True if a request in progress changes topology 'topo_name'. */
+bool
+jobs_busy(const struct vplugd *d, const char *topo_name)
+{
+    const struct vplugd_job *job;
+
+    LIST_FOR_EACH (job, node, &d->jobs) {
+        if (!strcmp(job->topo_name, topo_name)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Describes the requests in progress for vplug/status. */

@@ -139,6 +139,8 @@ struct vplugd_job {
     struct vplugd *d;
     struct unixctl_conn *conn;  /* Answered when the job is done. */
     char *title;                /* "apply FILE", for vplug/status. */
+    char *topo_name;            /* The topology it changes: healing leaves
+                                 * it alone meanwhile. */
     long long int started;      /* time_msec(). */
     vplugd_job_func *run;
     struct svec args;           /* The request's arguments. */
@@ -159,8 +161,9 @@ void jobs_destroy(struct vplugd *);
 void jobs_run(struct vplugd *);
 void jobs_wait(struct vplugd *);
 void jobs_start(struct vplugd *, struct unixctl_conn *, const char *title,
-                vplugd_job_func *, int argc, const char *argv[], void *aux,
-                void (*free_aux)(void *));
+                const char *topo_name, vplugd_job_func *, int argc,
+                const char *argv[], void *aux, void (*free_aux)(void *));
+bool jobs_busy(const struct vplugd *, const char *topo_name);
 void jobs_init_opts(struct vplugd_job *, struct engine_opts *);
 void jobs_describe(const struct vplugd *, struct ds *);
 
