@@ -23,5 +23,6 @@ sbin_PROGRAMS += plugin/vplugd
 plugin_vplugd_SOURCES = \
 	plugin/vplugd.c plugin/vplugd.h \
 	plugin/vplugd-commands.c \
-	plugin/vplugd-heal.c
+	plugin/vplugd-heal.c \
+	plugin/vplugd-jobs.c
 plugin_vplugd_LDADD = $(VPLUG_LIBS)

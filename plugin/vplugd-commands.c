@@ -37,6 +37,23 @@
 
 /* Commands. */
 
+/* Replies with an error and returns false if the arguments of the
+ * request for 'command' name nothing valid: no name from a peer becomes a
+ * path unchecked.  A refused request counts as served. */
+static bool
+check_args(struct vplugd *d, struct unixctl_conn *conn, const char *command,
+           int argc, const char *argv[])
+{
+    char *error = commands_check_args(command, argc - 1, argv + 1);
+    if (error) {
+        d->n_requests++;
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
 static void
 vplugd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
             const char *argv[] OVS_UNUSED, void *d_)
@@ -161,6 +178,7 @@ vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "uptime: %lld seconds\n",
                   (time_msec() - d->start_time) / 1000);
     ds_put_format(&s, "requests: %u\n", d->n_requests);
+    jobs_describe(d, &s);
     ds_put_format(&s, "spare namespaces: %zu of %d\n",
                   netns_pool_count(d->pool), d->n_spares);
     ds_put_format(&s, "topologies: %zu (%zu VIF%s)\n", d->n_topos, n_vifs,
@@ -230,69 +248,67 @@ reply_engine(struct unixctl_conn *conn, int error, struct ds *out, char *why)
     free(why);
 }
 
-/* Replies with an error and returns false if the arguments of the
- * request for 'command' name nothing valid: no name from a peer becomes a
- * path unchecked. */
-static bool
-check_args(struct unixctl_conn *conn, const char *command, int argc,
-           const char *argv[])
+/* Runs in a worker: applies the topology parsed from file args[1]. */
+static void
+apply_job(struct vplugd_job *job, const struct engine_opts *opts)
 {
-    char *error = commands_check_args(command, argc - 1, argv + 1);
-    if (error) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        return false;
+    const struct topology *topo = job->aux;
+
+    job->error = engine_apply(topo, opts, &job->why);
+    if (!job->error) {
+        ds_put_format(&job->out, "applied topology %s\n", topo->name);
     }
-    return true;
 }
 
 static void
-vplugd_apply(struct unixctl_conn *conn, int argc OVS_UNUSED,
-             const char *argv[], void *d_)
+free_topology(void *topo)
+{
+    topology_destroy(topo);
+}
+
+static void
+vplugd_apply(struct unixctl_conn *conn, int argc, const char *argv[],
+             void *d_)
 {
     struct vplugd *d = d_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    struct engine_opts opts;
     struct topology *topo;
-    char *why;
-    int error;
 
-    d->n_requests++;
-    why = topology_parse_file(argv[1], &topo);
+    /* Parsed here (milliseconds even for thousands of hosts), so that
+     * healing knows which topology is being changed. */
+    char *why = topology_parse_file(argv[1], &topo);
     if (why) {
-        error = EINVAL;
-    } else {
-        init_engine_opts(d, &out, &opts);
-        error = engine_apply(topo, &opts, &why);
-        if (!error) {
-            ds_put_format(&out, "applied topology %s\n", topo->name);
-        }
-        topology_destroy(topo);
-    }
-    reply_engine(conn, error, &out, why);
-    ds_destroy(&out);
-}
-
-static void
-vplugd_destroy(struct unixctl_conn *conn, int argc,
-               const char *argv[], void *d_)
-{
-    struct vplugd *d = d_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    struct engine_opts opts;
-    char *why = NULL;
-
-    d->n_requests++;
-    if (!check_args(conn, "vplug/destroy", argc, argv)) {
+        d->n_requests++;
+        unixctl_command_reply_error(conn, why);
+        free(why);
         return;
     }
-    init_engine_opts(d, &out, &opts);
-    int error = engine_destroy(argv[1], NULL, &opts, &why);
-    if (!error) {
-        ds_put_format(&out, "destroyed topology %s\n", argv[1]);
+    char *title = xasprintf("apply %s", argv[1]);
+    jobs_start(d, conn, title, topo->name, apply_job, argc, argv, topo,
+               free_topology);
+    free(title);
+}
+
+static void
+destroy_job(struct vplugd_job *job, const struct engine_opts *opts)
+{
+    const char *name = job->args.names[1];
+
+    job->error = engine_destroy(name, NULL, opts, &job->why);
+    if (!job->error) {
+        ds_put_format(&job->out, "destroyed topology %s\n", name);
     }
-    reply_engine(conn, error, &out, why);
-    ds_destroy(&out);
+}
+
+static void
+vplugd_destroy(struct unixctl_conn *conn, int argc, const char *argv[],
+               void *d_)
+{
+    if (!check_args(d_, conn, "vplug/destroy", argc, argv)) {
+        return;
+    }
+    char *title = xasprintf("destroy %s", argv[1]);
+    jobs_start(d_, conn, title, argv[1], destroy_job, argc, argv, NULL, NULL);
+    free(title);
 }
 
 static void
@@ -304,10 +320,10 @@ vplugd_show(struct unixctl_conn *conn, int argc, const char *argv[],
     struct engine_opts opts;
     char *why = NULL;
 
-    d->n_requests++;
-    if (!check_args(conn, "vplug/show", argc, argv)) {
+    if (!check_args(d, conn, "vplug/show", argc, argv)) {
         return;
     }
+    d->n_requests++;
     init_engine_opts(d, &out, &opts);
     int error = engine_show(argc > 1 ? argv[1] : NULL, false, &opts, &out,
                             &why);
@@ -316,31 +332,57 @@ vplugd_show(struct unixctl_conn *conn, int argc, const char *argv[],
 }
 
 static void
-vplugd_verify(struct unixctl_conn *conn, int argc,
-              const char *argv[], void *d_)
+verify_job(struct vplugd_job *job, const struct engine_opts *opts)
 {
-    struct vplugd *d = d_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    struct engine_opts opts;
-    char *why = NULL;
+    const char *name = job->args.names[1];
     int n_failed = 0;
 
-    d->n_requests++;
-    if (!check_args(conn, "vplug/verify", argc, argv)) {
-        return;
-    }
-    init_engine_opts(d, &out, &opts);
-    int error = engine_verify(argv[1], false, false, &opts, &out, &n_failed,
-                              &why);
-    if (!error && n_failed) {
+    job->error = engine_verify(name, false, false, opts, &job->out,
+                               &n_failed, &job->why);
+    if (!job->error && n_failed) {
         /* An error reply makes ovs-appctl exit nonzero, as "vplug verify"
          * does. */
-        why = xasprintf("%d pair%s of topology %s cannot reach each other",
-                        n_failed, n_failed == 1 ? "" : "s", argv[1]);
-        error = EHOSTUNREACH;
+        job->why = xasprintf("%d pair%s of topology %s cannot reach each "
+                             "other", n_failed, n_failed == 1 ? "" : "s",
+                             name);
+        job->error = EHOSTUNREACH;
     }
-    reply_engine(conn, error, &out, why);
-    ds_destroy(&out);
+}
+
+static void
+vplugd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
+              void *d_)
+{
+    if (!check_args(d_, conn, "vplug/verify", argc, argv)) {
+        return;
+    }
+    char *title = xasprintf("verify %s", argv[1]);
+    jobs_start(d_, conn, title, "", verify_job, argc, argv, NULL, NULL);
+    free(title);
+}
+
+static void
+free_vif_request(void *req)
+{
+    vif_request_uninit(req);
+    free(req);
+}
+
+static void
+plug_job(struct vplugd_job *job, const struct engine_opts *opts)
+{
+    const struct vif_request *req = job->aux;
+    bool changed = false;
+
+    job->error = vif_plug(req, opts, &changed, &job->why);
+    if (!job->error) {
+        /* The reply says what happened, not how (the engine's lines go to
+         * the log). */
+        ds_clear(&job->out);
+        ds_put_format(&job->out, "%s %s in namespace %s on %s\n",
+                      changed ? "plugged" : "already plugged:", req->ifname,
+                      req->ns, req->sw);
+    }
 }
 
 static void
@@ -348,55 +390,50 @@ vplugd_plug(struct unixctl_conn *conn, int argc, const char *argv[],
             void *d_)
 {
     struct vplugd *d = d_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    struct engine_opts opts;
-    struct vif_request req;
-    bool changed = false;
-    int error = 0;
+    struct vif_request *req = xmalloc(sizeof *req);
 
-    d->n_requests++;
-    char *why = vif_request_parse(argc - 1, argv + 1, &req);
+    char *why = vif_request_parse(argc - 1, argv + 1, req);
     if (why) {
-        error = EINVAL;
-    } else {
-        init_engine_opts(d, &out, &opts);
-        error = vif_plug(&req, &opts, &changed, &why);
+        d->n_requests++;
+        free_vif_request(req);
+        unixctl_command_reply_error(conn, why);
+        free(why);
+        return;
     }
-    if (!error) {
-        /* The reply says what happened, not how (the engine's lines go to
-         * the log). */
-        ds_clear(&out);
-        ds_put_format(&out, "%s %s in namespace %s on %s\n",
-                      changed ? "plugged" : "already plugged:", req.ifname,
-                      req.ns, req.sw);
-    }
-    vif_request_uninit(&req);
-    reply_engine(conn, error, &out, why);
-    ds_destroy(&out);
+    char *title = xasprintf("plug %s in namespace %s on %s", req->ifname,
+                            req->ns, req->sw);
+    char *name = vif_topology_name(req->ns, req->ifname);
+    jobs_start(d, conn, title, name, plug_job, argc, argv, req,
+               free_vif_request);
+    free(name);
+    free(title);
 }
 
 static void
-vplugd_unplug(struct unixctl_conn *conn, int argc,
-              const char *argv[], void *d_)
+unplug_job(struct vplugd_job *job, const struct engine_opts *opts)
 {
-    struct vplugd *d = d_;
-    struct ds out = DS_EMPTY_INITIALIZER;
-    struct engine_opts opts;
-    char *why = NULL;
+    const char *ns = job->args.names[1], *ifname = job->args.names[2];
 
-    d->n_requests++;
-    if (!check_args(conn, "vplug/unplug", argc, argv)) {
+    job->error = vif_unplug(ns, ifname, opts, &job->why);
+    if (!job->error) {
+        ds_clear(&job->out);
+        ds_put_format(&job->out, "unplugged %s in namespace %s\n", ifname,
+                      ns);
+    }
+}
+
+static void
+vplugd_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
+              void *d_)
+{
+    if (!check_args(d_, conn, "vplug/unplug", argc, argv)) {
         return;
     }
-    init_engine_opts(d, &out, &opts);
-    int error = vif_unplug(argv[1], argv[2], &opts, &why);
-    if (!error) {
-        ds_clear(&out);
-        ds_put_format(&out, "unplugged %s in namespace %s\n", argv[2],
-                      argv[1]);
-    }
-    reply_engine(conn, error, &out, why);
-    ds_destroy(&out);
+    char *title = xasprintf("unplug %s in namespace %s", argv[2], argv[1]);
+    char *name = vif_topology_name(argv[1], argv[2]);
+    jobs_start(d_, conn, title, name, unplug_job, argc, argv, NULL, NULL);
+    free(name);
+    free(title);
 }
 
 void

@@ -394,8 +394,10 @@ check_all(struct vplugd *d, bool listings, bool inside_ns)
         struct ds what = DS_EMPTY_INITIALIZER;
 
         /* While the database is unreachable, a topology on OVS cannot be
-         * judged (nor repaired): wait for it. */
-        if (!db_ready && m->ovs_ports.n) {
+         * judged (nor repaired): wait for it.  Nor can one that a request
+         * of ours is changing right now (its lock would refuse the repair
+         * anyway). */
+        if ((!db_ready && m->ovs_ports.n) || jobs_busy(d, m->name)) {
             ds_destroy(&what);
             continue;
         }

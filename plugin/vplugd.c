@@ -120,6 +120,7 @@ main(int argc, char *argv[])
         ovs_fatal(errno, "cannot restrict the control socket %s to its "
                   "owner", unixctl_server_get_path(server));
     }
+    jobs_init(&d);
     register_commands(&d);
     heal_init(&d);
     d.pool = netns_pool_create(d.n_spares);
@@ -137,10 +138,12 @@ main(int argc, char *argv[])
         if (d.exiting) {
             break;
         }
+        jobs_run(&d);
         heal_run(&d);
         pool_run(&d);
         memory_wait();
         unixctl_server_wait(server);
+        jobs_wait(&d);
         heal_wait(&d);
         pool_wait(&d);
         latch_wait(&stop_latch);
@@ -148,6 +151,7 @@ main(int argc, char *argv[])
     }
     VLOG_INFO("vplugd exiting (%s)", d.exiting ? "exit command" : "signal");
 
+    jobs_destroy(&d);
     unixctl_server_destroy(server);
     heal_destroy(&d);
     netns_pool_destroy(d.pool);
@@ -293,12 +297,14 @@ parse_options(int argc, char *argv[], struct vplugd *d)
     d->state_dir = state_dir && *state_dir ? state_dir : ENGINE_STATE_DIR;
 }
 
-/* Makes one spare namespace per pass while the pool is short, so that a
- * request waits for at most one creation. */
+/* Makes one spare namespace per pass while the pool is short and no
+ * request is in progress (making a namespace contends in the kernel with
+ * the requests' own), so that a request waits for at most one creation. */
 static void
 pool_run(struct vplugd *d)
 {
-    if (netns_pool_needs_fill(d->pool) && time_msec() >= d->pool_retry_at) {
+    if (netns_pool_needs_fill(d->pool) && time_msec() >= d->pool_retry_at
+        && ovs_list_is_empty(&d->jobs)) {
         int error = netns_pool_fill_one(d->pool);
         if (error) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
@@ -313,7 +319,7 @@ pool_run(struct vplugd *d)
 static void
 pool_wait(struct vplugd *d)
 {
-    if (netns_pool_needs_fill(d->pool)) {
+    if (netns_pool_needs_fill(d->pool) && ovs_list_is_empty(&d->jobs)) {
         poll_timer_wait_until(d->pool_retry_at);
     }
 }

@@ -11,8 +11,13 @@
 #include "openvswitch/dynamic-string.h"
 #include "svec.h"
 #include "timeval.h"
+#include "latch.h"
+#include "openvswitch/list.h"
+#include "ovs-thread.h"
 
 struct engine_opts;
+struct unixctl_conn;
+struct vplugd_job;
 struct netns_pool;
 struct rtnl;
 struct vlog_module;
@@ -97,6 +102,17 @@ struct vplugd {
     unsigned int n_repair_failures;
     char *last_repair;          /* "TOPOLOGY: what was missing", or NULL. */
 
+    /* Requests in progress: each runs in a worker thread of its own, with
+     * a database connection lent from 'idle_conns' (never 'vs'), and hands
+     * its result back through 'jobs_latch'; the loop sends the deferred
+     * reply.  Only the main thread touches 'jobs' and 'idle_conns'; a
+     * worker writes only its own job, and 'done' under 'jobs_mutex'. */
+    struct ovs_list jobs;               /* Of struct vplugd_job. */
+    struct ovs_mutex jobs_mutex;
+    struct latch jobs_latch;
+    struct vswitch **idle_conns;        /* Connections no job holds. */
+    size_t n_idle_conns;
+
     /* Spare namespaces, made while idle. */
     struct netns_pool *pool;
     int n_spares;                       /* --spare-namespaces. */
@@ -111,6 +127,45 @@ void heal_init(struct vplugd *d);
 void heal_destroy(struct vplugd *d);
 void heal_run(struct vplugd *d);
 void heal_wait(struct vplugd *d);
+
+/* vplugd-jobs.c */
+
+/* Runs in the worker: fills the job's result from its request. */
+typedef void vplugd_job_func(struct vplugd_job *, const struct engine_opts *);
+
+/* One request in progress. */
+struct vplugd_job {
+    struct ovs_list node;       /* In struct vplugd's 'jobs'. */
+    struct vplugd *d;
+    struct unixctl_conn *conn;  /* Answered when the job is done. */
+    char *title;                /* "apply FILE", for vplug/status. */
+    char *topo_name;            /* The topology it changes: healing leaves
+                                 * it alone meanwhile. */
+    long long int started;      /* time_msec(). */
+    vplugd_job_func *run;
+    struct svec args;           /* The request's arguments. */
+    void *aux;                  /* Parsed request, freed by 'free_aux'. */
+    void (*free_aux)(void *);
+    struct vswitch *vs;         /* Lent connection. */
+    pthread_t thread;
+    bool done;                  /* Under 'jobs_mutex'. */
+
+    /* Result, written by the worker only. */
+    int error;
+    struct ds out;              /* Engine lines, then the reply. */
+    char *why;                  /* Error message, or NULL. */
+};
+
+void jobs_init(struct vplugd *);
+void jobs_destroy(struct vplugd *);
+void jobs_run(struct vplugd *);
+void jobs_wait(struct vplugd *);
+void jobs_start(struct vplugd *, struct unixctl_conn *, const char *title,
+                const char *topo_name, vplugd_job_func *, int argc,
+                const char *argv[], void *aux, void (*free_aux)(void *));
+bool jobs_busy(const struct vplugd *, const char *topo_name);
+void jobs_init_opts(struct vplugd_job *, struct engine_opts *);
+void jobs_describe(const struct vplugd *, struct ds *);
 
 /* vplugd-commands.c */
 void register_commands(struct vplugd *d);

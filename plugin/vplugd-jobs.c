@@ -1,0 +1,252 @@
+/* vplugd: requests that take long (apply, destroy, verify, plug, unplug)
+ * run in worker threads, so that the loop goes on serving status, show,
+ * self-healing and other clients meanwhile.
+ *
+ * Each job gets a thread of its own and a database connection of its own,
+ * lent from a set of idle connections that the loop keeps up to date (so a
+ * request saves the connect and the download, as it did when requests ran
+ * on the loop's connection).  A worker never touches the daemon's monitor
+ * 'vs', the unixctl server or the managed topologies; the engine's
+ * per-topology locks (plugin/engine-state.c) serialize an apply against a
+ * repair or another apply of the same topology, across threads as across
+ * processes.  When the worker is done it sets 'done' and the latch; the
+ * loop joins it and sends the deferred unixctl reply.
+ *
+ * A client that goes away meanwhile costs nothing: OVS's unixctl reads no
+ * more from a connection with a request pending, so the connection stays
+ * until the reply, whose send then fails and closes it. */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ovsdb/vswitch.h"
+#include "unixctl.h"
+#include "openvswitch/vlog.h"
+#include "vplugd.h"
+
+VLOG_DEFINE_THIS_MODULE(vplugd_jobs);
+
+/* Idle connections kept at most (beyond them, a finished job's connection
+ * is closed). */
+#define MAX_IDLE_CONNS 8
+
+void
+jobs_init(struct vplugd *d)
+{
+    ovs_list_init(&d->jobs);
+    ovs_mutex_init(&d->jobs_mutex);
+    latch_init(&d->jobs_latch);
+}
+
+static void
+job_free(struct vplugd_job *job)
+{
+    if (job->free_aux) {
+        job->free_aux(job->aux);
+    }
+    svec_destroy(&job->args);
+    ds_destroy(&job->out);
+    free(job->why);
+    free(job->title);
+    free(job->topo_name);
+    free(job);
+}
+
+/* Returns 'vs' to the idle connections, or closes it. */
+static void
+put_conn(struct vplugd *d, struct vswitch *vs)
+{
+    if (d->n_idle_conns < MAX_IDLE_CONNS) {
+        d->idle_conns = xrealloc(d->idle_conns, (d->n_idle_conns + 1)
+                                 * sizeof *d->idle_conns);
+        d->idle_conns[d->n_idle_conns++] = vs;
+    } else {
+        vswitch_destroy(vs);
+    }
+}
+
+static struct vswitch *
+get_conn(struct vplugd *d)
+{
+    return (d->n_idle_conns
+            ? d->idle_conns[--d->n_idle_conns]
+            : vswitch_create(d->db_remote, true));
+}
+
+/* Sends 'job''s reply and frees it.  'job' is no longer in the list and its
+ * thread is joined. */
+static void
+job_finish(struct vplugd *d, struct vplugd_job *job)
+{
+    if (job->error) {
+        ds_put_format(&job->out, "%s",
+                      job->why ? job->why : ovs_strerror(job->error));
+        unixctl_command_reply_error(job->conn, ds_cstr(&job->out));
+    } else {
+        unixctl_command_reply(job->conn, ds_cstr(&job->out));
+    }
+    VLOG_DBG("%s: done in %lld ms%s", job->title,
+             time_msec() - job->started, job->error ? " (failed)" : "");
+    put_conn(d, job->vs);
+    job_free(job);
+}
+
+/* Asks every job to stop (an apply rolls back), waits for them and sends
+ * their replies, before the unixctl server goes away. */
+void
+jobs_destroy(struct vplugd *d)
+{
+    struct vplugd_job *job;
+
+    if (!ovs_list_is_empty(&d->jobs)) {
+        engine_request_stop();
+    }
+    LIST_FOR_EACH_POP (job, node, &d->jobs) {
+        xpthread_join(job->thread, NULL);
+        job_finish(d, job);
+    }
+    for (size_t i = 0; i < d->n_idle_conns; i++) {
+        vswitch_destroy(d->idle_conns[i]);
+    }
+    free(d->idle_conns);
+    d->idle_conns = NULL;
+    d->n_idle_conns = 0;
+    latch_destroy(&d->jobs_latch);
+    ovs_mutex_destroy(&d->jobs_mutex);
+}
+
+static void *
+job_main(void *job_)
+{
+    struct vplugd_job *job = job_;
+    struct vplugd *d = job->d;
+    struct engine_opts opts;
+
+    jobs_init_opts(job, &opts);
+    job->run(job, &opts);
+
+    ovs_mutex_lock(&d->jobs_mutex);
+    job->done = true;
+    ovs_mutex_unlock(&d->jobs_mutex);
+    latch_set(&d->jobs_latch);
+    return NULL;
+}
+
+/* Collects the engine's progress lines for the reply. */
+static void
+collect_report(void *out_, const char *line)
+{
+    struct ds *out = out_;
+    ds_put_format(out, "%s\n", line);
+}
+
+/* Engine options for 'job': its own connection and output. */
+void
+jobs_init_opts(struct vplugd_job *job, struct engine_opts *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->db_remote = job->d->db_remote;
+    opts->timeout_ms = 30000;
+    opts->state_dir = job->d->state_dir;
+    opts->report = collect_report;
+    opts->report_aux = &job->out;
+    opts->vswitch = job->vs;
+    opts->netns_pool = job->d->pool;    /* Has its own mutex. */
+}
+
+/* Starts 'run' for the request on 'conn' in a new worker; the reply is sent
+ * when it is done.  Takes ownership of 'aux' (freed with 'free_aux'). */
+void
+jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
+           const char *topo_name, vplugd_job_func *run, int argc,
+           const char *argv[], void *aux, void (*free_aux)(void *))
+{
+    struct vplugd_job *job = xzalloc(sizeof *job);
+
+    job->d = d;
+    job->conn = conn;
+    job->title = xstrdup(title);
+    job->topo_name = xstrdup(topo_name);
+    job->started = time_msec();
+    job->run = run;
+    svec_init(&job->args);
+    for (int i = 0; i < argc; i++) {
+        svec_add(&job->args, argv[i]);
+    }
+    job->aux = aux;
+    job->free_aux = free_aux;
+    job->vs = get_conn(d);
+    ds_init(&job->out);
+    ovs_list_push_back(&d->jobs, &job->node);
+    d->n_requests++;
+    job->thread = ovs_thread_create("vplug-job", job_main, job);
+}
+
+void
+jobs_run(struct vplugd *d)
+{
+    struct ovs_list finished = OVS_LIST_INITIALIZER(&finished);
+    struct vplugd_job *job;
+
+    /* Idle connections follow the database, so that the next job finds
+     * them current. */
+    for (size_t i = 0; i < d->n_idle_conns; i++) {
+        vswitch_run(d->idle_conns[i]);
+    }
+    if (!latch_poll(&d->jobs_latch)) {
+        return;
+    }
+    ovs_mutex_lock(&d->jobs_mutex);
+    LIST_FOR_EACH_SAFE (job, node, &d->jobs) {
+        if (job->done) {
+            ovs_list_remove(&job->node);
+            ovs_list_push_back(&finished, &job->node);
+        }
+    }
+    ovs_mutex_unlock(&d->jobs_mutex);
+
+    LIST_FOR_EACH_POP (job, node, &finished) {
+        xpthread_join(job->thread, NULL);
+        job_finish(d, job);
+    }
+}
+
+void
+jobs_wait(struct vplugd *d)
+{
+    for (size_t i = 0; i < d->n_idle_conns; i++) {
+        vswitch_wait(d->idle_conns[i]);
+    }
+    latch_wait(&d->jobs_latch);
+}
+
+/* True if a request in progress changes topology 'topo_name'. */
+bool
+jobs_busy(const struct vplugd *d, const char *topo_name)
+{
+    const struct vplugd_job *job;
+
+    LIST_FOR_EACH (job, node, &d->jobs) {
+        if (!strcmp(job->topo_name, topo_name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Describes the requests in progress for vplug/status. */
+void
+jobs_describe(const struct vplugd *d, struct ds *out)
+{
+    const struct vplugd_job *job;
+    long long int now = time_msec();
+
+    ds_put_format(out, "requests in progress: %zu\n",
+                  ovs_list_size(&d->jobs));
+    LIST_FOR_EACH (job, node, &d->jobs) {
+        ds_put_format(out, "  %s (%lld ms)\n", job->title,
+                      now - job->started);
+    }
+}
