@@ -20,8 +20,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 # Packages: build tools and libraries, then the peers the tests run against.
-pkgs="gcc make autoconf automake libtool pkg-config
-      libjansson-dev libnl-3-dev libnl-route-3-dev
+# openvswitch-source is the OVS tree whose libopenvswitch vplug links (Debian
+# has no -dev package for it); building it needs python3, and libssl-dev for
+# ssl: remotes, and libcap-ng-dev for the OVS daemon option --user (it keeps
+# only the capabilities the daemon needs after dropping root).
+pkgs="gcc make autoconf automake libtool pkg-config python3
+      libjansson-dev libnl-3-dev libnl-route-3-dev libssl-dev libcap-ng-dev
+      openvswitch-source
       openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
       util-linux procps jq time"
 echo "== installing packages"
@@ -46,7 +51,7 @@ if [ $status != 0 ]; then
     exit 1
 fi
 
-echo "== building"
+echo "== building (the first build also builds libopenvswitch, ~2 minutes)"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ $what = check ]; then
