@@ -64,6 +64,8 @@ EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 # The kernel floor of "make bench": built by it, not by "make all".
 EXTRA_PROGRAMS += tests/bench/kernel-floor
 tests_bench_kernel_floor_SOURCES = tests/bench/kernel-floor.c
+# The kernel's own headers only, not OVS's wrappers of them.
+tests_bench_kernel_floor_CPPFLAGS = -D_GNU_SOURCE
 bench: all tests/bench/kernel-floor
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all

@@ -11,7 +11,9 @@
  * usage: kernel-floor N (at most 9999, so that names fit IFNAMSIZ)
  * Exit status 0, or 1 with the failing step on stderr. */
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
