@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -24,6 +25,7 @@ struct vswitch {
     struct ovsdb_idl *idl;
     char *remote;
     bool retry;                 /* Keep reconnecting (a daemon). */
+    bool reopened;              /* A one-shot IDL was made again once. */
     struct vswitch_txn *building;       /* Under construction, or NULL. */
 
     /* Connection bookkeeping, updated by vswitch_update(). */
@@ -90,6 +92,19 @@ static const struct ovsdb_idl_column *const monitored[] = {
 
 /* The client. */
 
+static struct ovsdb_idl *
+create_idl(const char *remote, bool retry)
+{
+    struct ovsdb_idl *idl = ovsdb_idl_create(remote, &ovsrec_idl_class,
+                                             false, retry);
+    ovsdb_idl_set_leader_only(idl, true);
+    for (size_t i = 0; i < ARRAY_SIZE(monitored); i++) {
+        ovsdb_idl_add_column(idl, monitored[i]);
+    }
+    ovsdb_idl_omit_alert(idl, &ovsrec_open_vswitch_col_next_cfg);
+    return idl;
+}
+
 struct vswitch *
 vswitch_create(const char *remote, bool retry)
 {
@@ -97,13 +112,55 @@ vswitch_create(const char *remote, bool retry)
 
     vs->remote = xstrdup(remote);
     vs->retry = retry;
-    vs->idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, retry);
-    ovsdb_idl_set_leader_only(vs->idl, true);
-    for (size_t i = 0; i < ARRAY_SIZE(monitored); i++) {
-        ovsdb_idl_add_column(vs->idl, monitored[i]);
-    }
-    ovsdb_idl_omit_alert(vs->idl, &ovsrec_open_vswitch_col_next_cfg);
+    vs->idl = create_idl(remote, retry);
     return vs;
+}
+
+/* Returns true if 'remotes' (a comma-separated list) has an "ssl:" one. */
+static bool
+has_ssl_remote(const char *remotes)
+{
+    for (const char *p = remotes; p; p = strchr(p, ',')) {
+        p += *p == ',';
+        p += strspn(p, " ");
+        if (!strncmp(p, "ssl:", 4)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+char *
+vswitch_check_ssl_options(const char *remote, bool private_key,
+                          bool certificate, bool ca_cert)
+{
+    if (!has_ssl_remote(remote) || (private_key && certificate && ca_cert)) {
+        return NULL;
+    }
+
+    const char *missing[3];
+    size_t n = 0;
+    if (!private_key) {
+        missing[n++] = "--private-key";
+    }
+    if (!certificate) {
+        missing[n++] = "--certificate";
+    }
+    if (!ca_cert) {
+        missing[n++] = "--ca-cert";
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "--db=%s needs ", remote);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", (i == 0 ? ""
+                                   : i == n - 1 ? " and " : ", "),
+                      missing[i]);
+    }
+    if (!ca_cert) {
+        ds_put_cstr(&s, " (or --bootstrap-ca-cert)");
+    }
+    return ds_steal_cstr(&s);
 }
 
 /* Destroys the transactions whose destruction vswitch_txn_destroy()
@@ -237,6 +294,20 @@ vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
         if (failing && vs->last_error) {
             *errp = xstrdup(vs->last_error);
             return error > 0 ? error : ECONNRESET;
+        } else if (!ovsdb_idl_is_alive(vs->idl) && error == EPROTO
+                   && !vs->reopened && has_ssl_remote(vs->remote)) {
+            /* With --bootstrap-ca-cert and no CA certificate yet, OVS's
+             * first SSL connection saves the server's CA certificate and
+             * then fails with EPROTO by design; the next one uses it.  A
+             * one-shot IDL does not make that next one, so make it once
+             * more. */
+            VLOG_DBG("%s: %s, connecting once more", vs->remote,
+                     ovs_strerror(error));
+            vs->reopened = true;
+            ovsdb_idl_destroy(vs->idl);
+            vs->idl = create_idl(vs->remote, vs->retry);
+            vs->connected = vs->synced = vs->was_ready = false;
+            continue;
         } else if (!ovsdb_idl_is_alive(vs->idl)) {
             /* Every remote was tried (or the database is not there). */
             if (!error) {

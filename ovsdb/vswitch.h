@@ -73,6 +73,15 @@ void vswitch_bridges_free(struct vswitch_bridge **, size_t n);
  * vswitch_wait_ready() or vswitch_run().  For "ssl:", the caller sets up
  * stream-ssl (stream_ssl_set_key_and_cert() etc.) first. */
 struct vswitch *vswitch_create(const char *remote, bool retry);
+
+/* If 'remote' (as for vswitch_create()) has an "ssl:" remote and not every
+ * SSL option it needs was given (the flags: --private-key, --certificate,
+ * and --ca-cert or --bootstrap-ca-cert), returns a malloc'd sentence
+ * naming the remote and the missing options; else NULL.  Without them, the
+ * SSL connection would fail only once attempted, with a bare errno. */
+char *vswitch_check_ssl_options(const char *remote, bool private_key,
+                                bool certificate, bool ca_cert)
+    OVS_WARN_UNUSED_RESULT;
 void vswitch_destroy(struct vswitch *);
 const char *vswitch_get_remote(const struct vswitch *);
 

@@ -36,6 +36,7 @@
 #include "vplug-util.h"
 #include "timeval.h"
 #include "vplugd.h"
+#include "vswitch.h"
 
 VLOG_DEFINE_THIS_MODULE(vplugd);
 
@@ -227,6 +228,9 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         {NULL, 0, NULL, 0},
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+    struct {
+        bool private_key, certificate, ca_cert;
+    } ssl_opts = { false, false, false };
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -267,13 +271,36 @@ parse_options(int argc, char *argv[], struct vplugd *d)
             ovs_print_version(0, 0);
             exit(0);
 
+        case 'p':
+            stream_ssl_set_private_key_file(optarg);
+            ssl_opts.private_key = true;
+            break;
+
+        case 'c':
+            stream_ssl_set_certificate_file(optarg);
+            ssl_opts.certificate = true;
+            break;
+
+        case 'C':
+            stream_ssl_set_ca_cert_file(optarg, false);
+            ssl_opts.ca_cert = true;
+            break;
+
         case OPT_BOOTSTRAP_CA_CERT:
             stream_ssl_set_ca_cert_file(optarg, true);
+            ssl_opts.ca_cert = true;
+            break;
+
+        case OPT_SSL_PROTOCOLS:
+            stream_ssl_set_protocols(optarg);
+            break;
+
+        case OPT_SSL_CIPHERS:
+            stream_ssl_set_ciphers(optarg);
             break;
 
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
-        STREAM_SSL_OPTION_HANDLERS
 
         case '?':
             exit(2);
@@ -292,6 +319,12 @@ parse_options(int argc, char *argv[], struct vplugd *d)
     }
     if (!d->db_remote) {
         d->db_remote = default_db_remote();
+    }
+    char *why = vswitch_check_ssl_options(d->db_remote, ssl_opts.private_key,
+                                          ssl_opts.certificate,
+                                          ssl_opts.ca_cert);
+    if (why) {
+        ovs_fatal_status(2, "%s", why);
     }
     const char *state_dir = getenv("VPLUG_STATE_DIR");
     d->state_dir = state_dir && *state_dir ? state_dir : ENGINE_STATE_DIR;

@@ -28,6 +28,7 @@ TESTSUITE_AT = \
 	tests/ovs.at \
 	tests/ovn.at \
 	tests/vplugd.at \
+	tests/remotes.at \
 	tests/scale.at \
 	tests/hostile.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -69,7 +70,12 @@ EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/complete.bash
 bench-dataplane: all
 	PATH=$(abs_builddir)/utilities:$$PATH $(SHELL) $(srcdir)/tests/bench/bench-dataplane $(BENCH_DATAPLANE_FLAGS)
-bench: all
+# The kernel floor of "make bench": built by it, not by "make all".
+EXTRA_PROGRAMS += tests/bench/kernel-floor
+tests_bench_kernel_floor_SOURCES = tests/bench/kernel-floor.c
+# The kernel's own headers only, not OVS's wrappers of them.
+tests_bench_kernel_floor_CPPFLAGS = -D_GNU_SOURCE
+bench: all tests/bench/kernel-floor
 	$(SHELL) $(srcdir)/tests/bench/run-bench $(BENCHFLAGS)
 soak: all
 	$(SHELL) $(srcdir)/tests/bench/soak $(SOAKFLAGS)

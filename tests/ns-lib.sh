@@ -64,18 +64,21 @@ ns_stop () {
     NS_HOLDER=
 }
 
-# ovs_sandbox_start DIR: starts a private ovsdb-server + ovs-vswitchd
-# (userspace datapath) in DIR inside the test's namespaces, independently of
-# vplug's own sandbox code, as the reference peer.
+# ovs_sandbox_start DIR [OVSDB-SERVER-OPTIONS]: starts a private
+# ovsdb-server + ovs-vswitchd (userspace datapath) in DIR inside the test's
+# namespaces, independently of vplug's own sandbox code, as the reference
+# peer.  OVSDB-SERVER-OPTIONS are added to ovsdb-server's command line (an
+# extra --remote, say); ovs-vswitchd always connects over DIR/db.sock.
 ovs_sandbox_start () {
     dir=${1:-$PWD/ovs}
+    extra=$2
     mkdir -p "$dir"
     ns_sh "
         export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir
         $OVSDB_TOOL create $dir/conf.db /usr/share/openvswitch/vswitch.ovsschema &&
         $OVSDB_SERVER --detach --no-chdir --pidfile=$dir/ovsdb-server.pid \
             --log-file=$dir/ovsdb-server.log \
-            --remote=punix:$dir/db.sock $dir/conf.db &&
+            --remote=punix:$dir/db.sock $extra $dir/conf.db &&
         ovs-vsctl --db=unix:$dir/db.sock --no-wait init &&
         $OVS_VSWITCHD --detach --no-chdir --disable-system \
             --pidfile=$dir/ovs-vswitchd.pid --log-file=$dir/ovs-vswitchd.log \

@@ -26,6 +26,7 @@
 #include "svec.h"
 #include "timeval.h"
 #include "vif.h"
+#include "vswitch.h"
 #include "openvswitch/vlog.h"
 #include "stream-ssl.h"
 #include "vplug-json.h"
@@ -64,6 +65,11 @@ put_json(FILE *stream, char *text)
     fputs(text, stream);
     free(text);
 }
+
+/* Which SSL options were given (--bootstrap-ca-cert counts as --ca-cert). */
+static struct {
+    bool private_key, certificate, ca_cert;
+} ssl_opts;
 
 static void OVS_NO_RETURN
 usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
@@ -913,9 +919,27 @@ parse_options(int argc, char *argv[])
             options.verbose = true;
             vlog_set_verbosity(NULL);
             break;
-        STREAM_SSL_OPTION_HANDLERS
+        case 'p':
+            stream_ssl_set_private_key_file(optarg);
+            ssl_opts.private_key = true;
+            break;
+        case 'c':
+            stream_ssl_set_certificate_file(optarg);
+            ssl_opts.certificate = true;
+            break;
+        case 'C':
+            stream_ssl_set_ca_cert_file(optarg, false);
+            ssl_opts.ca_cert = true;
+            break;
         case OPT_BOOTSTRAP_CA_CERT:
             stream_ssl_set_ca_cert_file(optarg, true);
+            ssl_opts.ca_cert = true;
+            break;
+        case OPT_SSL_PROTOCOLS:
+            stream_ssl_set_protocols(optarg);
+            break;
+        case OPT_SSL_CIPHERS:
+            stream_ssl_set_ciphers(optarg);
             break;
         case 'h':
             usage();
@@ -965,6 +989,13 @@ main(int argc, char *argv[])
     } else if (!options.db) {
         options.db = default_db();
     }
+    char *why = vswitch_check_ssl_options(options.db, ssl_opts.private_key,
+                                          ssl_opts.certificate,
+                                          ssl_opts.ca_cert);
+    if (why && cmd->uses_db) {
+        usage_error("%s", why);
+    }
+    free(why);
 
     int status = cmd->func(argc, argv);
     vplug_progress_end();
