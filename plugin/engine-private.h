@@ -112,6 +112,7 @@ void report(const struct engine *e, const char *format, ...) OVS_PRINTF_FORMAT(2
             3);
 const char *ns_label(const char *ns);
 int check_stop(char **errp);
+int check_stop_or_deadline(const struct engine *, char **errp);
 void engine_init(struct engine *e, const char *name,
                  const struct engine_opts *opts);
 void engine_uninit(struct engine *e);

@@ -21,6 +21,7 @@ TESTSUITE_AT = \
 	tests/probe.at \
 	tests/seeds.at \
 	tests/cli.at \
+	tests/faults.at \
 	tests/ovs.at \
 	tests/vplugd.at \
 	tests/scale.at

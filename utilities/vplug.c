@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ovsdb/remote.h"
 #include "sandbox.h"
 #include "topo-gen.h"
 #include "topology.h"
@@ -731,6 +732,16 @@ main(int argc, char *argv[])
         }
     } else if (!options.db) {
         options.db = default_db();
+    }
+    /* A remote the user typed is checked before anything connects or
+     * falls back; the default one is ours and well-formed. */
+    const char *env = getenv("VPLUG_DB");
+    if (options.db_given || (env && *env)) {
+        char *error = remote_check(options.db);
+        if (error) {
+            usage_error("%s%s: %s", options.db_given ? "--db=" : "VPLUG_DB=",
+                        options.db, error);
+        }
     }
 
     int status = cmd->func(argc, argv);
