@@ -22,3 +22,5 @@ ovsdb/ovn-nb-idl.h: ovsdb/ovn-nb-idl.ovsidl
 	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
 ovsdb/ovn-nb-idl.c: ovsdb/ovn-nb-idl.ovsidl ovsdb/ovn-nb-idl.h
 	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@
+lib_libvplug_la_SOURCES += \
+	ovsdb/remote.c ovsdb/remote.h

@@ -180,6 +180,38 @@ bridge_detach(struct vplug_backend *backend, const char *sw_name,
     return error;
 }
 
+/* Stores into '*heirp' the name (malloc'd) of another topology than
+ * ctx->owner with a port on bridge 'sw_name' (the smallest name), or NULL
+ * if no other topology has one.  Returns 0 or errno and '*errp'. */
+static int
+other_port_owner(struct bridge_backend *b, const char *sw_name,
+                 char **heirp, char **errp)
+{
+    struct rtnl_link_info *links;
+    size_t n_links;
+
+    *heirp = NULL;
+    int error = rtnl_link_list(b->rtnl, &links, &n_links);
+    if (error) {
+        *errp = xasprintf("cannot list the ports of bridge '%s': %s",
+                          sw_name, ovs_strerror(error));
+        return error;
+    }
+    for (size_t i = 0; i < n_links; i++) {
+        const struct rtnl_link_info *l = &links[i];
+        if (!strcmp(l->master, sw_name) && l->alias
+            && str_startswith(l->alias, "vplug:") && !is_ours(b, l)) {
+            const char *tag = l->alias + strlen("vplug:");
+            if (!*heirp || strcmp(tag, *heirp) < 0) {
+                free(*heirp);
+                *heirp = xstrdup(tag);
+            }
+        }
+    }
+    rtnl_link_info_free_array(links, n_links);
+    return 0;
+}
+
 static int
 bridge_remove_switch(struct vplug_backend *backend, const char *sw_name,
                      char **errp)
@@ -197,6 +229,26 @@ bridge_remove_switch(struct vplug_backend *backend, const char *sw_name,
     }
     if (is_ours(b, &info) && !strcmp(info.kind, "bridge")
         && !backend->ctx->dry_run) {
+        char *heir = NULL;
+        error = other_port_owner(b, sw_name, &heir, errp);
+        if (error || heir) {
+            if (heir) {
+                /* Another topology still has ports on it: the bridge
+                 * stays and is that topology's now, so that it goes with
+                 * the last topology using it. */
+                char *alias = xasprintf("vplug:%s", heir);
+                error = rtnl_link_set_alias(b->rtnl, sw_name, alias);
+                if (error) {
+                    *errp = xasprintf("cannot hand bridge '%s' over to "
+                                      "topology '%s': %s", sw_name, heir,
+                                      ovs_strerror(error));
+                }
+                free(alias);
+                free(heir);
+            }
+            rtnl_link_info_uninit(&info);
+            return error;
+        }
         error = rtnl_link_delete(b->rtnl, sw_name);
         if (error && error != ENODEV) {
             *errp = xasprintf("cannot delete bridge '%s': %s", sw_name,

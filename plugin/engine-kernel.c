@@ -238,6 +238,12 @@ configure_end(struct engine *e, const struct plan_end *pe, bool existed,
 
     for (size_t i = 0; i < end->addrs.n; i++) {
         const char *cidr = end->addrs.names[i];
+        /* An end may carry thousands of addresses: a signal or --timeout
+         * must not wait for all of them. */
+        error = check_stop_or_deadline(e, errp);
+        if (error) {
+            return error;
+        }
         error = rtnl_addr_add(h->rtnl, end->ifname, cidr);
         if (error == EEXIST) {
             error = 0;
@@ -252,6 +258,10 @@ configure_end(struct engine *e, const struct plan_end *pe, bool existed,
     }
     for (size_t i = 0; i < end->n_routes; i++) {
         const struct topo_route *r = &end->routes[i];
+        error = check_stop_or_deadline(e, errp);
+        if (error) {
+            return error;
+        }
         error = rtnl_route_add(h->rtnl, r->dst, r->via, end->ifname);
         if (error && error != EEXIST) {
             *errp = xasprintf("cannot add route to %s%s%s on '%s' in "

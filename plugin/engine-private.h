@@ -123,6 +123,7 @@ const char *ns_label(const char *ns);
 void progress(const struct engine *e, const char *phase, size_t done,
               size_t total);
 int check_stop(char **errp);
+int check_stop_or_deadline(const struct engine *, char **errp);
 void engine_init(struct engine *e, const char *name,
                  const struct engine_opts *opts);
 void engine_uninit(struct engine *e);

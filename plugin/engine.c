@@ -118,6 +118,21 @@ check_stop(char **errp)
     return 0;
 }
 
+/* Returns EINTR if a stop was requested, ETIMEDOUT if 'e''s deadline
+ * (--timeout) has passed, with a message, else 0.  Cheap enough to call
+ * between any two kernel requests. */
+int
+check_stop_or_deadline(const struct engine *e, char **errp)
+{
+    int error = check_stop(errp);
+    if (!error && time_msec() >= e->ctx.deadline) {
+        *errp = xasprintf("gave up after --timeout=%d: rolling back",
+                          e->ctx.timeout_ms / 1000);
+        error = ETIMEDOUT;
+    }
+    return error;
+}
+
 void
 engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
 {
@@ -469,7 +484,8 @@ remove_stale(struct engine *e, const struct topology *new_eff,
             continue;
         }
         struct state_switch *rec = state_find_switch(st, sw->name);
-        if (rec && rec->created && sw->kind != TOPO_SW_DIRECT) {
+        if (rec && sw->kind != TOPO_SW_DIRECT
+            && (rec->created || !e->opts->keep_joined_switches)) {
             struct vplug_backend *b = engine_backend(e, sw->kind);
             error = (b ? b->class->remove_switch(b, sw->name, errp)
                      : ENXIO);
@@ -744,7 +760,12 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     }
     for (size_t i = 0; i < st->n_switches && !switch_error; i++) {
         const struct state_switch *rec = &st->switches[i];
-        if (!rec->created || rec->backend == TOPO_SW_DIRECT) {
+        /* A switch this topology joined may have become its own since
+         * (the topology that made it went first): the backend removes it
+         * only if its tag says so, and keeps it while another topology
+         * has ports on it. */
+        if (rec->backend == TOPO_SW_DIRECT
+            || (!rec->created && e->opts->keep_joined_switches)) {
             continue;
         }
         struct vplug_backend *b = engine_backend(e, rec->backend);

@@ -44,6 +44,10 @@ struct engine_opts {
     /* Switches that an apply may create but never owns (VIF plugging: the
      * integration bridge outlives every VIF on it).  May be NULL. */
     const struct svec *shared_switches;
+    /* Destroy leaves the switches the topology did not create even when
+     * their tag has become the topology's (VIF unplug: the integration
+     * bridge outlives every VIF on it). */
+    bool keep_joined_switches;
     /* An open connection to the database that the OVS backend uses instead
      * of connecting afresh when the remote is the same (a daemon keeps one
      * and saves the connect and the full download per request).  Borrowed;

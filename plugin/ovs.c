@@ -792,8 +792,51 @@ ovs_remove_switch(struct vplug_backend *backend, const char *sw_name,
     return 0;
 }
 
+/* Returns true if this commit detaches port 'name' from bridge 'bridge'. */
+static bool
+is_detached(const struct ovs_backend *ovs, const char *bridge,
+            const char *name)
+{
+    for (size_t i = 0; i < ovs->n_detaches; i++) {
+        const struct ovs_detach *d = &ovs->detaches[i];
+        if (!strcmp(d->bridge, bridge) && !strcmp(d->ifname, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns the name of another topology than ctx->owner that keeps ports on
+ * 'br' once this commit's detaches are done (the smallest name, so that
+ * concurrent runs agree), or NULL if none does.  The caller frees it. */
+static char *
+other_port_owner(const struct ovs_backend *ovs,
+                 const struct vswitch_bridge *br)
+{
+    const char *owner = ovs->up.ctx->owner;
+    char *other = NULL;
+
+    for (size_t i = 0; i < br->ports.n; i++) {
+        struct vswitch_port *port = vswitch_port_get(ovs->vs,
+                                                     br->ports.names[i]);
+        const char *tag = port ? owner_of(&port->external_ids) : NULL;
+        if (tag && strcmp(tag, owner)
+            && !is_detached(ovs, br->name, port->name)
+            && (!other || strcmp(tag, other) < 0)) {
+            free(other);
+            other = xstrdup(tag);
+        }
+        vswitch_port_free(port);
+    }
+    return other;
+}
+
 /* Adds to 'txn' what it takes to remove the bridges queued for removal
- * that are ctx->owner's.  Others are left alone. */
+ * that are ctx->owner's.  Others are left alone.  A bridge on which
+ * another topology still has ports stays: it becomes that topology's
+ * (its tag changes), so that it goes with the last topology using it.
+ * Guarding the bridge's ports makes a port that a concurrent apply adds
+ * meanwhile send this transaction back for a rebuild. */
 static void
 build_removes(struct ovs_backend *ovs, struct vswitch_txn *txn)
 {
@@ -802,14 +845,45 @@ build_removes(struct ovs_backend *ovs, struct vswitch_txn *txn)
     for (size_t i = 0; i < ovs->removes.n; i++) {
         const char *name = ovs->removes.names[i];
         struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, name);
-        if (br && owned_by(&br->external_ids, owner)) {
+        char *heir = (br && owned_by(&br->external_ids, owner)
+                      ? other_port_owner(ovs, br) : NULL);
+        if (heir) {
+            struct smap ids;
+            smap_clone(&ids, &br->external_ids);
+            smap_replace(&ids, OWNER_KEY, heir);
+            vswitch_txn_wait_bridge_ports(txn, br->uuid);
+            vswitch_txn_set_external_ids(txn, "Bridge", br->uuid, &ids);
+            smap_destroy(&ids);
+            VLOG_INFO("bridge %s stays for %s's ports: it is %s's now",
+                      name, heir, heir);
+        } else if (br && owned_by(&br->external_ids, owner)) {
             vswitch_txn_wait_exists(txn, "Bridge", br->uuid, br->name);
+            vswitch_txn_wait_bridge_ports(txn, br->uuid);
             vswitch_txn_del_bridge(txn, br->uuid);
         } else if (br) {
             VLOG_INFO("bridge %s is not %s's: left alone", name, owner);
         }
+        free(heir);
         vswitch_bridge_free(br);
     }
+}
+
+/* Returns true if this commit removes bridge 'name' with its ports. */
+static bool
+bridge_goes(const struct ovs_backend *ovs, const char *name)
+{
+    if (!svec_has(&ovs->removes, name)) {
+        return false;
+    }
+    struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, name);
+    bool goes = br && owned_by(&br->external_ids, ovs->up.ctx->owner);
+    if (goes) {
+        char *heir = other_port_owner(ovs, br);
+        goes = !heir;
+        free(heir);
+    }
+    vswitch_bridge_free(br);
+    return goes;
 }
 
 /* Adds to 'txn' the removal of the ports queued for detaching that are
@@ -821,14 +895,8 @@ build_detaches(struct ovs_backend *ovs, struct vswitch_txn *txn)
 
     for (size_t i = 0; i < ovs->n_detaches; i++) {
         const struct ovs_detach *d = &ovs->detaches[i];
-        if (svec_has(&ovs->removes, d->bridge)) {
-            struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs,
-                                                            d->bridge);
-            bool goes = br && owned_by(&br->external_ids, owner);
-            vswitch_bridge_free(br);
-            if (goes) {
-                continue;       /* The port goes with its bridge. */
-            }
+        if (bridge_goes(ovs, d->bridge)) {
+            continue;           /* The port goes with its bridge. */
         }
 
         struct vswitch_port *port = vswitch_port_find(ovs->vs, d->ifname);

@@ -423,7 +423,9 @@ vif_unplug(const char *ns, const char *ifname, const struct engine_opts *opts,
            char **errp)
 {
     char *name = vif_topology_name(ns, ifname);
-    int error = engine_destroy(name, NULL, opts, errp);
+    struct engine_opts o = *opts;
+    o.keep_joined_switches = true;
+    int error = engine_destroy(name, NULL, &o, errp);
     free(name);
     return error;
 }

@@ -25,6 +25,7 @@
 #include "latch.h"
 #include "memory.h"
 #include "netns-pool.h"
+#include "ovsdb/remote.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "sandbox.h"
@@ -316,6 +317,17 @@ parse_options(int argc, char *argv[], struct vplugd *d)
     }
     if (d->db_remote && d->sandbox_dir) {
         ovs_fatal_status(2, "--db and --sandbox cannot be used together");
+    }
+    const char *env = getenv("VPLUG_DB");
+    if (d->db_remote || (env && *env)) {
+        const char *option = d->db_remote ? "--db=" : "VPLUG_DB=";
+        if (!d->db_remote) {
+            d->db_remote = default_db_remote();
+        }
+        char *error = remote_check(d->db_remote);
+        if (error) {
+            ovs_fatal_status(2, "%s%s: %s", option, d->db_remote, error);
+        }
     }
     if (!d->db_remote) {
         d->db_remote = default_db_remote();

@@ -25,6 +25,7 @@ TESTSUITE_AT = \
 	tests/graph.at \
 	tests/json.at \
 	tests/progress.at \
+	tests/faults.at \
 	tests/ovs.at \
 	tests/ovn.at \
 	tests/vplugd.at \

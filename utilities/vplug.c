@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "graph.h"
 #include "netns.h"
+#include "ovsdb/remote.h"
 #include "sandbox.h"
 #include "sandbox-ovn.h"
 #include "topo-gen.h"
@@ -988,6 +989,16 @@ main(int argc, char *argv[])
         }
     } else if (!options.db) {
         options.db = default_db();
+    }
+    /* A remote the user typed is checked before anything connects or
+     * falls back; the default one is ours and well-formed. */
+    const char *env = getenv("VPLUG_DB");
+    if (options.db_given || (env && *env)) {
+        char *error = remote_check(options.db);
+        if (error) {
+            usage_error("%s%s: %s", options.db_given ? "--db=" : "VPLUG_DB=",
+                        options.db, error);
+        }
     }
     char *why = vswitch_check_ssl_options(options.db, ssl_opts.private_key,
                                           ssl_opts.certificate,
