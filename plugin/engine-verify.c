@@ -423,13 +423,30 @@ engine_verify(const char *name, bool all, bool as_json,
                                   "from", vends[pairs[i].from].label,
                                   "to", vends[pairs[i].to].label,
                                   "src", pairs[i].src, "dst", pairs[i].dst,
-                                  "ok", !results[i].error);
+                                  "ok", !why[i]);
             if (!results[i].error) {
                 json_object_set_new(p, "rtt_ms",
                                     vjson_real(results[i].rtt_ms));
-            } else {
-                json_object_set_new(p, "error", vjson_string(
-                                        ovs_strerror(results[i].error)));
+                const struct probe_result *m = &results[n_pairs + i];
+                json_object_set_new(p, "mtu", json_pack(
+                                        "{s:i, s:b}", "size", m->mtu,
+                                        "ok", !m->error));
+            }
+            const struct probe_tcp_result *t = tcp_of[i];
+            if (t) {
+                json_t *jt = json_pack("{s:I, s:I, s:b}", "bytes",
+                                       (json_int_t) opts->verify_tcp_bytes,
+                                       "received", (json_int_t) t->received,
+                                       "ok", !t->error);
+                if (!t->error) {
+                    json_object_set_new(jt, "seconds",
+                                        vjson_real(t->seconds));
+                    json_object_set_new(jt, "gbps", vjson_real(t->gbps));
+                }
+                json_object_set_new(p, "tcp", jt);
+            }
+            if (why[i]) {
+                json_object_set_new(p, "error", vjson_string(why[i]));
             }
             json_array_append_new(jpairs, p);
         }
