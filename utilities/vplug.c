@@ -1003,7 +1003,9 @@ main(int argc, char *argv[])
     char *why = vswitch_check_ssl_options(options.db, ssl_opts.private_key,
                                           ssl_opts.certificate,
                                           ssl_opts.ca_cert);
-    if (why && cmd->uses_db) {
+    if (why) {
+        /* Whatever the command: an ssl: remote without its keys is bad
+         * usage (apply starts what its file needs itself). */
         usage_error("%s", why);
     }
     free(why);
