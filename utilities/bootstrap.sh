@@ -86,10 +86,10 @@ if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
     failed=1
 fi
 
-# The release tarball builds and its root-free tests pass (make distcheck),
-# and the Debian package builds, installs, runs the OVS seed and purges
-# cleanly (make check-deb).  Each counts as one test.
-for target in distcheck check-deb; do
+# The release tarball builds and its root-free tests pass (make distcheck);
+# it counts as one test.  (make check-deb, which installs the package on
+# this machine with dpkg -i, is run on its own: see README.rst.)
+for target in distcheck; do
     echo "== make $target"
     if make -s -C $build $target \
             TESTSUITEFLAGS="-j$jobs -k topology -k completion" \
