@@ -23,11 +23,13 @@ cd "$top"
 # openvswitch-source is the OVS tree whose libopenvswitch vplug links (Debian
 # has no -dev package for it); building it needs python3, and libssl-dev for
 # ssl: remotes, and libcap-ng-dev for the OVS daemon option --user (it keeps
-# only the capabilities the daemon needs after dropping root).
+# only the capabilities the daemon needs after dropping root).  ovn-central
+# ships the OVN_Northbound schema the NB IDL is generated from, and with
+# ovn-host the ovn-northd and ovn-controller an OVN lab's rehearsal starts.
 pkgs="gcc make autoconf automake libtool pkg-config python3
       libjansson-dev libnl-3-dev libnl-route-3-dev libssl-dev libcap-ng-dev
       openvswitch-source
-      openvswitch-switch iproute2 iputils-ping tcpdump iperf3 ethtool
+      openvswitch-switch ovn-central ovn-host iproute2 iputils-ping tcpdump iperf3 ethtool
       util-linux procps jq time bash-completion graphviz
       debhelper dpkg-dev fakeroot
       clang-15 libfuzzer-15-dev"
