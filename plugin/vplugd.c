@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,34 @@ report_memory(const struct vplugd *d)
     simap_destroy(&usage);
 }
 
+/* Each control connection holds a descriptor, and OVS's unixctl server has
+ * no cap on connections: at the soft RLIMIT_NOFILE (1024 under systemd)
+ * accept() fails and every new client waits in the listen backlog while
+ * the listener stays readable.  Raise the soft limit to the hard one, so
+ * that a crowd of idle clients must exhaust the hard limit (524288 under
+ * systemd) before the operator is locked out. */
+static void
+raise_nofile_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        VLOG_WARN("cannot read the open-files limit (%s)",
+                  ovs_strerror(errno));
+        return;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
+
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            VLOG_WARN("cannot raise the open-files limit from %llu to %llu "
+                      "(%s)", (unsigned long long) old,
+                      (unsigned long long) rl.rlim_max, ovs_strerror(errno));
+        }
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -101,6 +130,7 @@ main(int argc, char *argv[])
     parse_options(argc, argv, &d);
 
     daemonize_start(false);
+    raise_nofile_limit();
 
     if (d.sandbox_dir) {
         char *why = NULL;

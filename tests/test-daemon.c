@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,67 +225,73 @@ test_unixctl_many(int argc, char *argv[])
 }
 VPLUG_TEST("unixctl-many", "PATH N COMMAND", test_unixctl_many)
 
-/* "unixctl-flood PATH N": opens N idle connections, prints how many the
- * server closed (those beyond its limit), then checks that one of the kept
- * connections still gets served. */
+/* "unixctl-halfopen PATH N COMMAND...": opens N connections that each send
+ * half a request and then stay silent, runs COMMAND while they are held,
+ * and exits with COMMAND's status.  Prints how many of the N the server let
+ * connect (a server that stops accepting fills its listen backlog, and a
+ * further connect() fails with EAGAIN for good). */
 static int
-test_unixctl_flood(int argc, char *argv[])
+test_unixctl_halfopen(int argc, char *argv[])
 {
     int n;
-    if (argc != 3 || !str_to_int(argv[2], 10, &n) || n < 1) {
-        fprintf(stderr, "usage: unixctl-flood PATH N\n");
+    if (argc < 4 || !str_to_int(argv[2], 10, &n) || n < 1) {
+        fprintf(stderr, "usage: unixctl-halfopen PATH N COMMAND...\n");
         return 2;
     }
 
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    CHECK(strlen(argv[1]) < sizeof sun.sun_path);
+    strcpy(sun.sun_path, argv[1]);
+
+    static const char half[] = "{\"id\":1,\"method\":\"version\",\"par";
     int *fds = xcalloc(n, sizeof *fds);
+    int n_open = 0;
     for (int i = 0; i < n; i++) {
-        fds[i] = connect_unix(argv[1]);
-    }
-
-    /* Let the server accept everything, then count the closed ones. */
-    int n_closed = 0;
-    int first_open = -1;
-    long long int deadline = time_msec() + 1000;
-    bool *closed = xcalloc(n, sizeof *closed);
-    while (time_msec() < deadline) {
-        for (int i = 0; i < n; i++) {
-            struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
-            if (!closed[i] && poll(&pfd, 1, 0) == 1) {
-                char c;
-                if (recv(fds[i], &c, 1, MSG_DONTWAIT) <= 0) {
-                    closed[i] = true;
-                    n_closed++;
-                }
-            }
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        0);
+        if (fd < 0) {
+            fprintf(stderr, "socket: %s\n", ovs_strerror(errno));
+            break;
         }
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    for (int i = 0; i < n && first_open < 0; i++) {
-        if (!closed[i]) {
-            first_open = i;
+        /* A full backlog gives EAGAIN until the server accepts again; give
+         * up after 3 s without progress. */
+        long long int deadline = time_msec() + 3000;
+        int error;
+        while ((error = connect(fd, (struct sockaddr *) &sun, sizeof sun)
+                ? errno : 0) == EAGAIN && time_msec() < deadline) {
+            struct timespec ts = { 0, 1000 * 1000 };
+            nanosleep(&ts, NULL);
         }
+        if (error || !send_all(fd, half, strlen(half))) {
+            close(fd);
+            break;
+        }
+        fds[n_open++] = fd;
     }
-    printf("closed by the server: %d\n", n_closed);
+    printf("%d of %d half-open connections held\n", n_open, n);
+    fflush(stdout);
 
-    if (first_open >= 0) {
-        static const char req[] =
-            "{\"id\":1,\"method\":\"echo\",\"params\":[\"still\",\"here\"]}";
-        struct ds out = DS_EMPTY_INITIALIZER;
-        CHECK(send_all(fds[first_open], req, strlen(req)));
-        read_reply(fds[first_open], 2000, &out);
-        ds_chomp(&out, '\n');
-        printf("%s\n", ds_cstr(&out));
-        ds_destroy(&out);
+    int status = 1;
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (!pid) {
+        execvp(argv[3], &argv[3]);
+        fprintf(stderr, "cannot run %s: %s\n", argv[3], ovs_strerror(errno));
+        _exit(127);
     }
-    for (int i = 0; i < n; i++) {
+    int wstatus;
+    if (waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus)) {
+        status = WEXITSTATUS(wstatus);
+    }
+    for (int i = 0; i < n_open; i++) {
         close(fds[i]);
     }
-    free(closed);
     free(fds);
-    return 0;
+    return status;
 }
-VPLUG_TEST("unixctl-flood", "PATH N", test_unixctl_flood)
+VPLUG_TEST("unixctl-halfopen", "PATH N COMMAND...", test_unixctl_halfopen)
 
 /* "read-pidfile FILE": prints the pid holding FILE, or why none does. */
 static int
