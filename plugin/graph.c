@@ -52,21 +52,27 @@ put_quoted(struct ds *out, const char *s)
     ds_put_char(out, '"');
 }
 
+/* The node "KIND/NAME": kind "ns" for a namespace, "sw" a switch, "lr" a
+ * logical router, "chassis" the placeholder of an empty chassis. */
+static void
+put_node_id(struct ds *out, const char *kind, const char *name)
+{
+    char *id = xasprintf("%s/%s", kind, name);
+    put_quoted(out, id);
+    free(id);
+}
+
 /* The node of a namespace ('ns' NULL: the current one) or a switch. */
 static void
 put_ns_id(struct ds *out, const char *ns)
 {
-    char *id = xasprintf("ns/%s", ns ? ns : "-");
-    put_quoted(out, id);
-    free(id);
+    put_node_id(out, "ns", ns ? ns : "-");
 }
 
 static void
 put_sw_id(struct ds *out, const char *sw)
 {
-    char *id = xasprintf("sw/%s", sw);
-    put_quoted(out, id);
-    free(id);
+    put_node_id(out, "sw", sw);
 }
 
 static void
@@ -355,21 +361,11 @@ put_chassis(struct ds *out, const struct graph_live *live,
     put_quoted(out, c->name);
     ds_put_cstr(out, ", style=\"rounded,dashed\", color=gray40];\n");
     if (!put_namespaces(out, live, topo, c->name, "    ")) {
-        char *empty = xasprintf("chassis/%s", c->name);
         ds_put_cstr(out, "    ");
-        put_quoted(out, empty);
+        put_node_id(out, "chassis", c->name);
         ds_put_cstr(out, " [shape=plaintext, label=\"no ports\"];\n");
-        free(empty);
     }
     ds_put_cstr(out, "  }\n");
-    free(id);
-}
-
-static void
-put_router_id(struct ds *out, const char *router)
-{
-    char *id = xasprintf("lr/%s", router);
-    put_quoted(out, id);
     free(id);
 }
 
@@ -379,7 +375,7 @@ put_router(struct ds *out, const struct topo_router *r)
 {
     char *label = xasprintf("%s\novn router", r->name);
     ds_put_cstr(out, "  ");
-    put_router_id(out, r->name);
+    put_node_id(out, "lr", r->name);
     ds_put_cstr(out, " [shape=doubleoctagon, label=");
     put_quoted(out, label);
     ds_put_cstr(out, "];\n");
@@ -397,7 +393,7 @@ put_router_ports(struct ds *out, const struct topo_router *r)
         ds_put_cstr(out, "  ");
         put_sw_id(out, r->ports[i].sw);
         ds_put_cstr(out, " -- ");
-        put_router_id(out, r->name);
+        put_node_id(out, "lr", r->name);
         ds_put_cstr(out, " [headlabel=");
         put_quoted(out, r->ports[i].cidr);
         ds_put_cstr(out, "];\n");
