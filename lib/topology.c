@@ -364,6 +364,12 @@ topology_find_chassis(const struct topology *t, const char *name)
     return NULL;
 }
 
+const char *
+topology_default_chassis(const struct topology *t)
+{
+    return t->n_chassis ? t->chassis[0].name : NULL;
+}
+
 bool
 topology_has_ovn(const struct topology *t)
 {

@@ -157,6 +157,12 @@ struct topo_switch *topology_find_switch(const struct topology *,
                                          const char *name);
 struct topo_chassis *topology_find_chassis(const struct topology *,
                                            const char *name);
+/* Returns the name of the chassis that the ports of ovn switches naming
+ * none are placed on when every chassis is on this machine (a rehearsal,
+ * and a picture of the lab as its file declares it): the first one the
+ * topology declares.  NULL if it declares none.  (On a real host such ports
+ * are the local chassis's, whichever host that is.) */
+const char *topology_default_chassis(const struct topology *);
 /* Returns true if 'topo' has at least one ovn switch. */
 bool topology_has_ovn(const struct topology *);
 const char *topo_switch_kind_name(enum topo_switch_kind);

@@ -24,5 +24,6 @@ plugin_vplugd_SOURCES = \
 	plugin/vplugd.c plugin/vplugd.h \
 	plugin/vplugd-commands.c \
 	plugin/vplugd-heal.c \
-	plugin/vplugd-jobs.c
+	plugin/vplugd-jobs.c \
+	plugin/vplugd-status.c
 plugin_vplugd_LDADD = $(VPLUG_LIBS)

@@ -27,8 +27,21 @@ static const struct command_args command_args[] = {
 char *
 commands_check_args(const char *command, int argc, const char *const argv[])
 {
+    const char *full_name = command;
     if (str_startswith(command, "vplug/")) {
         command += strlen("vplug/");
+    }
+    if (!strcmp(command, "status")) {
+        /* Its one option is the output format. */
+        for (int i = 0; i < argc; i++) {
+            if (strcmp(argv[i], "--format=text")
+                && strcmp(argv[i], "--format=json")) {
+                return xasprintf("%s: unknown option '%s' (%s takes "
+                                 "--format=text or --format=json)",
+                                 full_name, argv[i], full_name);
+            }
+        }
+        return NULL;
     }
     if (!strcmp(command, "plug")) {
         /* Its parser checks the names and the keys. */

@@ -10,9 +10,10 @@
 
 /* Checks the arguments 'argv' ('argc' of them, not counting the command
  * name) of command 'command' ("destroy", "show", "verify", "unplug",
- * "plug", with or without vplugd's "vplug/" prefix).  Returns NULL if they
- * are valid, otherwise a message naming the bad argument and the cause
- * (caller frees).  Other commands' arguments are not names: NULL. */
+ * "plug", with or without vplugd's "vplug/" prefix), and the options of
+ * "status" (--format=text or --format=json).  Returns NULL if they are
+ * valid, otherwise a message naming the bad argument and the cause (caller
+ * frees).  Other commands' arguments are not names: NULL. */
 char *commands_check_args(const char *command, int argc,
                           const char *const argv[]) OVS_WARN_UNUSED_RESULT;
 

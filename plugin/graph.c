@@ -52,21 +52,27 @@ put_quoted(struct ds *out, const char *s)
     ds_put_char(out, '"');
 }
 
+/* The node "KIND/NAME": kind "ns" for a namespace, "sw" a switch, "lr" a
+ * logical router, "chassis" the placeholder of an empty chassis. */
+static void
+put_node_id(struct ds *out, const char *kind, const char *name)
+{
+    char *id = xasprintf("%s/%s", kind, name);
+    put_quoted(out, id);
+    free(id);
+}
+
 /* The node of a namespace ('ns' NULL: the current one) or a switch. */
 static void
 put_ns_id(struct ds *out, const char *ns)
 {
-    char *id = xasprintf("ns/%s", ns ? ns : "-");
-    put_quoted(out, id);
-    free(id);
+    put_node_id(out, "ns", ns ? ns : "-");
 }
 
 static void
 put_sw_id(struct ds *out, const char *sw)
 {
-    char *id = xasprintf("sw/%s", sw);
-    put_quoted(out, id);
-    free(id);
+    put_node_id(out, "sw", sw);
 }
 
 static void
@@ -266,11 +272,13 @@ add_ns(struct svec *seen, const char *ns)
     return true;
 }
 
+/* Writes the node of namespace 'ns', indented by 'indent'. */
 static void
-put_namespace(struct ds *out, const struct graph_live *live, const char *ns)
+put_namespace(struct ds *out, const struct graph_live *live, const char *ns,
+              const char *indent)
 {
     bool exists = live_ns_exists(live, ns);
-    ds_put_cstr(out, "  ");
+    ds_put_cstr(out, indent);
     put_ns_id(out, ns);
     ds_put_cstr(out, " [shape=box, style=");
     ds_put_cstr(out, exists ? "rounded" : "\"rounded,dashed\", color=red");
@@ -280,6 +288,116 @@ put_namespace(struct ds *out, const struct graph_live *live, const char *ns)
     put_quoted(out, label);
     free(label);
     ds_put_cstr(out, "];\n");
+}
+
+/* The chassis that the namespace end of 'l' lives on, if 'l' joins a
+ * namespace to an ovn switch: the one its switch end names, otherwise the
+ * default one, as the OVN backend places it.  NULL for other links. */
+static const char *
+link_chassis(const struct topology *topo, const struct topo_link *l)
+{
+    for (int j = 0; j < 2; j++) {
+        const struct topo_end *se = &l->ends[j];
+        const struct topo_switch *sw = topology_find_switch(topo, se->sw);
+        if (sw && sw->kind == TOPO_SW_OVN && !l->ends[!j].sw) {
+            return se->chassis ? se->chassis : topology_default_chassis(topo);
+        }
+    }
+    return NULL;
+}
+
+/* The chassis namespace 'ns' (NULL: the current one) is drawn on: that of
+ * the first link joining it to an ovn switch, or NULL if none does. */
+static const char *
+ns_chassis(const struct topology *topo, const char *ns)
+{
+    for (size_t i = 0; i < topo->n_links; i++) {
+        const struct topo_link *l = &topo->links[i];
+        const char *chassis = link_chassis(topo, l);
+        for (int j = 0; chassis && j < 2; j++) {
+            if (!l->ends[j].sw && nullable_equal(l->ends[j].ns, ns)) {
+                return chassis;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Writes, indented by 'indent' and in the order the links name them, the
+ * nodes of the namespaces drawn on 'chassis' (NULL: on none).  Returns how
+ * many. */
+static size_t
+put_namespaces(struct ds *out, const struct graph_live *live,
+               const struct topology *topo, const char *chassis,
+               const char *indent)
+{
+    struct svec seen = SVEC_EMPTY_INITIALIZER;
+    size_t n = 0;
+    for (size_t i = 0; i < topo->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct topo_end *end = &topo->links[i].ends[j];
+            if (!end->sw && add_ns(&seen, end->ns)
+                && nullable_equal(ns_chassis(topo, end->ns), chassis)) {
+                put_namespace(out, live, end->ns, indent);
+                n++;
+            }
+        }
+    }
+    svec_destroy(&seen);
+    return n;
+}
+
+/* Writes chassis 'c' as a cluster holding the namespaces on it.  A chassis
+ * with none gets a placeholder node, since Graphviz draws no empty
+ * cluster. */
+static void
+put_chassis(struct ds *out, const struct graph_live *live,
+            const struct topology *topo, const struct topo_chassis *c)
+{
+    char *id = xasprintf("cluster_%s", c->name);
+    ds_put_cstr(out, "  subgraph ");
+    put_quoted(out, id);
+    ds_put_cstr(out, " {\n    graph [label=");
+    put_quoted(out, c->name);
+    ds_put_cstr(out, ", style=\"rounded,dashed\", color=gray40];\n");
+    if (!put_namespaces(out, live, topo, c->name, "    ")) {
+        ds_put_cstr(out, "    ");
+        put_node_id(out, "chassis", c->name);
+        ds_put_cstr(out, " [shape=plaintext, label=\"no ports\"];\n");
+    }
+    ds_put_cstr(out, "  }\n");
+    free(id);
+}
+
+/* Writes the node of OVN logical router 'r'. */
+static void
+put_router(struct ds *out, const struct topo_router *r)
+{
+    char *label = xasprintf("%s\novn router", r->name);
+    ds_put_cstr(out, "  ");
+    put_node_id(out, "lr", r->name);
+    ds_put_cstr(out, " [shape=doubleoctagon, label=");
+    put_quoted(out, label);
+    ds_put_cstr(out, "];\n");
+    free(label);
+}
+
+/* Writes an edge between router 'r' and each switch it joins, labelled at
+ * the router's end with the address of its port there.  The switch comes
+ * first so that the router is drawn beyond the switches, not among the
+ * namespaces. */
+static void
+put_router_ports(struct ds *out, const struct topo_router *r)
+{
+    for (size_t i = 0; i < r->n_ports; i++) {
+        ds_put_cstr(out, "  ");
+        put_sw_id(out, r->ports[i].sw);
+        ds_put_cstr(out, " -- ");
+        put_node_id(out, "lr", r->name);
+        ds_put_cstr(out, " [headlabel=");
+        put_quoted(out, r->ports[i].cidr);
+        ds_put_cstr(out, "];\n");
+    }
 }
 
 static void
@@ -456,25 +574,25 @@ graph_to_dot(const struct topology *topo, const char *show_json,
                 "  edge [fontname=\"sans-serif\", fontsize=9, "
                 "labelfontsize=9, labeldistance=2.5];\n");
 
-    /* Namespaces in the order the links name them.  An OVN topology's
-     * chassis become clusters here ("subgraph cluster_CHASSIS") holding the
-     * namespaces whose ends name them, and its routers nodes joined to
-     * their switches, once the topology model carries them. */
-    struct svec seen = SVEC_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < topo->n_links; i++) {
-        for (int j = 0; j < 2; j++) {
-            const struct topo_end *end = &topo->links[i].ends[j];
-            if (!end->sw && add_ns(&seen, end->ns)) {
-                put_namespace(out, &live, end->ns);
-            }
-        }
+    /* An OVN lab's chassis are clusters holding the namespaces on them;
+     * the other namespaces follow, in the order the links name them.  The
+     * logical switches and routers span the chassis, so they are drawn
+     * outside every cluster. */
+    for (size_t i = 0; i < topo->n_chassis; i++) {
+        put_chassis(out, &live, topo, &topo->chassis[i]);
     }
-    svec_destroy(&seen);
+    put_namespaces(out, &live, topo, NULL, "  ");
     for (size_t i = 0; i < topo->n_switches; i++) {
         put_switch(out, &live, &topo->switches[i]);
     }
+    for (size_t i = 0; i < topo->n_routers; i++) {
+        put_router(out, &topo->routers[i]);
+    }
     for (size_t i = 0; i < topo->n_links; i++) {
         put_link(out, &live, &topo->links[i]);
+    }
+    for (size_t i = 0; i < topo->n_routers; i++) {
+        put_router_ports(out, &topo->routers[i]);
     }
     if (live.verify) {
         put_verify(out, topo, live.verify);

@@ -1,9 +1,11 @@
 /* A picture of a lab: a topology written as a Graphviz DOT graph, with the
  * live state of an applied topology (the backend each switch really uses,
  * links that are down or missing, OVS ports without an OpenFlow port) and
- * the results of "verify" drawn on it.  The live state and the probe
- * results come in the JSON that "vplug show" and "vplug verify" print with
- * --format=json, the documented contract of those commands. */
+ * the results of "verify" drawn on it.  An OVN lab's chassis are clusters
+ * of the namespaces on them and its logical routers nodes of their own.
+ * The live state and the probe results come in the JSON that "vplug show"
+ * and "vplug verify" print with --format=json, the documented contract of
+ * those commands. */
 #ifndef GRAPH_H
 #define GRAPH_H 1
 

@@ -393,7 +393,7 @@ ovn_localize(struct vplug_backend *b, struct topology *eff, char **errp)
         struct topo_end *se = &l->ends[k];
         struct topo_end *ne = &l->ends[!k];
         const char *chassis = (se->chassis ? se->chassis
-                               : rehearsal(ob) ? eff->chassis[0].name
+                               : rehearsal(ob) ? topology_default_chassis(eff)
                                : ob->local_chassis);
         if (!ne->mac) {
             char *seed = xasprintf("%s/%s/%s", owner, ne->ns ? ne->ns : "",

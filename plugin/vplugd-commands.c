@@ -63,22 +63,6 @@ vplugd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
     unixctl_command_reply(conn, NULL);
 }
 
-/* Describes the database monitor's connection. */
-static void
-describe_db_state(const struct vplugd *d, struct ds *out)
-{
-    if (vswitch_is_ready(d->vs)) {
-        ds_put_cstr(out, "connected");
-    } else {
-        const char *why = vswitch_get_last_error(d->vs);
-        ds_put_format(out, "connecting%s%s", why ? " (" : "",
-                      why ? why : "");
-        if (why) {
-            ds_put_char(out, ')');
-        }
-    }
-}
-
 /* Counts the distinct switches of kind 'kind' ("ovs", "bridge") among
  * the managed topologies. */
 static size_t
@@ -100,10 +84,10 @@ count_switches(const struct vplugd *d, const char *kind)
     return n;
 }
 
-/* Describes the datapath types of the managed OVS bridges, as the
- * database says: "netdev (1 bridge)", "missing (1 bridge)". */
+/* Adds the datapath types of the managed OVS bridges to 'st', as the
+ * database says: "netdev" (1 bridge), "missing" (1 bridge). */
 static void
-describe_datapaths(const struct vplugd *d, struct ds *out)
+describe_datapaths(const struct vplugd *d, struct vplugd_status *st)
 {
     struct svec bridges = SVEC_EMPTY_INITIALIZER;
     struct svec types = SVEC_EMPTY_INITIALIZER;
@@ -144,72 +128,65 @@ describe_datapaths(const struct vplugd *d, struct ds *out)
                                            types.names[i + n])) {
             n++;
         }
-        ds_put_format(out, "%s%s (%zu bridge%s)", i ? ", " : "",
-                      types.names[i], n, n == 1 ? "" : "s");
+        vplugd_status_add_datapath(st, types.names[i], n);
         i += n;
-    }
-    if (!types.n) {
-        ds_put_cstr(out, "none");
     }
     svec_destroy(&bridges);
     svec_destroy(&types);
 }
 
+/* "vplug/status [--format=text|json]". */
 static void
-vplugd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[] OVS_UNUSED, void *d_)
+vplugd_status(struct unixctl_conn *conn, int argc, const char *argv[],
+              void *d_)
 {
     struct vplugd *d = d_;
-    struct ds s = DS_EMPTY_INITIALIZER;
+
+    /* Not an engine request: a refused one is not counted either. */
+    char *error = commands_check_args(argv[0], argc - 1, argv + 1);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+    bool json = argc > 1 && !strcmp(argv[1], "--format=json");
 
     reload_topologies(d);
-    size_t n_vifs = 0, n_suspects = 0;
+    struct vplugd_status st = {
+        .db_remote = d->db_remote,
+        .db_connected = vswitch_is_ready(d->vs),
+        .db_error = vswitch_get_last_error(d->vs),
+        .sandbox_dir = d->sandbox_dir,
+        .uptime_s = (time_msec() - d->start_time) / 1000,
+        .n_requests = d->n_requests,
+        .n_spares = netns_pool_count(d->pool),
+        .max_spares = d->n_spares,
+        .n_topos = d->n_topos,
+        .n_ovs = count_switches(d, "ovs"),
+        .n_bridge = count_switches(d, "bridge"),
+        .n_repairs = d->n_repairs,
+        .n_repaired = d->n_repaired,
+        .n_repair_failures = d->n_repair_failures,
+        .last_repair = d->last_repair,
+    };
     for (size_t i = 0; i < d->n_topos; i++) {
-        n_vifs += d->topos[i]->is_vif;
-        n_suspects += d->topos[i]->suspect_since != 0;
+        st.n_vifs += d->topos[i]->is_vif;
+        st.n_drifting += d->topos[i]->suspect_since != 0;
     }
+    jobs_describe(d, &st);
+    describe_datapaths(d, &st);
 
-    ds_put_format(&s, "database: %s\n", d->db_remote);
-    ds_put_cstr(&s, "database state: ");
-    describe_db_state(d, &s);
-    ds_put_char(&s, '\n');
-    ds_put_format(&s, "sandbox: %s\n", d->sandbox_dir ? d->sandbox_dir
-                                                      : "none");
-    ds_put_format(&s, "uptime: %lld seconds\n",
-                  (time_msec() - d->start_time) / 1000);
-    ds_put_format(&s, "requests: %u\n", d->n_requests);
-    jobs_describe(d, &s);
-    ds_put_format(&s, "spare namespaces: %zu of %d\n",
-                  netns_pool_count(d->pool), d->n_spares);
-    ds_put_format(&s, "topologies: %zu (%zu VIF%s)\n", d->n_topos, n_vifs,
-                  n_vifs == 1 ? "" : "s");
-    size_t n_ovs = count_switches(d, "ovs");
-    size_t n_bridge = count_switches(d, "bridge");
-    ds_put_cstr(&s, "backends in use:");
-    if (n_ovs) {
-        ds_put_format(&s, " ovs (%zu switch%s)", n_ovs,
-                      n_ovs == 1 ? "" : "es");
+    if (json) {
+        char *text = vplugd_status_to_json(&st);
+        unixctl_command_reply(conn, text);
+        free(text);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        vplugd_status_format_text(&st, &s);
+        unixctl_command_reply(conn, ds_cstr(&s));
+        ds_destroy(&s);
     }
-    if (n_bridge) {
-        ds_put_format(&s, "%s bridge (%zu switch%s)", n_ovs ? "," : "",
-                      n_bridge, n_bridge == 1 ? "" : "es");
-    }
-    if (!n_ovs && !n_bridge) {
-        ds_put_cstr(&s, " none");
-    }
-    ds_put_char(&s, '\n');
-    ds_put_cstr(&s, "datapath: ");
-    describe_datapaths(d, &s);
-    ds_put_char(&s, '\n');
-    ds_put_format(&s, "drifting: %zu\n", n_suspects);
-    ds_put_format(&s, "repairs: %u (%u object%s restored)\n", d->n_repairs,
-                  d->n_repaired, d->n_repaired == 1 ? "" : "s");
-    ds_put_format(&s, "failed repairs: %u\n", d->n_repair_failures);
-    if (d->last_repair) {
-        ds_put_format(&s, "last repair: %s\n", d->last_repair);
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
+    vplugd_status_uninit(&st);
 }
 
 /* Collects the engine's progress lines for the reply. */
@@ -440,7 +417,8 @@ void
 register_commands(struct vplugd *d)
 {
     unixctl_command_register("exit", "", 0, 0, vplugd_exit, d);
-    unixctl_command_register("vplug/status", "", 0, 0, vplugd_status, d);
+    unixctl_command_register("vplug/status", "[--format=text|json]", 0, 1,
+                             vplugd_status, d);
     unixctl_command_register("vplug/apply", "FILE", 1, 1, vplugd_apply, d);
     unixctl_command_register("vplug/destroy", "NAME", 1, 1, vplugd_destroy,
                              d);

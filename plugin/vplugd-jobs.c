@@ -236,17 +236,14 @@ jobs_busy(const struct vplugd *d, const char *topo_name)
     return false;
 }
 
-/* Describes the requests in progress for vplug/status. */
+/* Adds the requests in progress to 'st', for vplug/status. */
 void
-jobs_describe(const struct vplugd *d, struct ds *out)
+jobs_describe(const struct vplugd *d, struct vplugd_status *st)
 {
     const struct vplugd_job *job;
     long long int now = time_msec();
 
-    ds_put_format(out, "requests in progress: %zu\n",
-                  ovs_list_size(&d->jobs));
     LIST_FOR_EACH (job, node, &d->jobs) {
-        ds_put_format(out, "  %s (%lld ms)\n", job->title,
-                      now - job->started);
+        vplugd_status_add_job(st, job->title, now - job->started);
     }
 }

@@ -18,6 +18,7 @@
 struct engine_opts;
 struct unixctl_conn;
 struct vplugd_job;
+struct vplugd_status;
 struct netns_pool;
 struct rtnl;
 struct vlog_module;
@@ -165,7 +166,64 @@ void jobs_start(struct vplugd *, struct unixctl_conn *, const char *title,
                 const char *argv[], void *aux, void (*free_aux)(void *));
 bool jobs_busy(const struct vplugd *, const char *topo_name);
 void jobs_init_opts(struct vplugd_job *, struct engine_opts *);
-void jobs_describe(const struct vplugd *, struct ds *);
+void jobs_describe(const struct vplugd *, struct vplugd_status *);
+
+/* vplugd-status.c */
+
+/* A request in progress, as vplug/status reports it. */
+struct vplugd_status_job {
+    const char *title;          /* Borrowed from the job. */
+    long long int elapsed_ms;
+};
+
+/* A datapath type of the managed OVS bridges ("netdev", "system",
+ * "missing": no such bridge in the database) and how many have it. */
+struct vplugd_status_datapath {
+    char *type;
+    size_t n_bridges;
+};
+
+/* What vplug/status reports, gathered once so that its text and its JSON
+ * say the same.  Strings are borrowed from the daemon for the duration of
+ * one request, except the datapath types. */
+struct vplugd_status {
+    const char *db_remote;
+    bool db_connected;
+    const char *db_error;       /* Why it is not connected, or NULL. */
+    const char *sandbox_dir;    /* Or NULL. */
+    long long int uptime_s;
+    unsigned int n_requests;    /* Engine requests served. */
+    struct vplugd_status_job *jobs;     /* Requests in progress. */
+    size_t n_jobs;
+    size_t n_spares;            /* Spare namespaces ready... */
+    int max_spares;             /* ...of --spare-namespaces. */
+    size_t n_topos;             /* Topologies kept... */
+    size_t n_vifs;              /* ...of which plugged VIFs. */
+    size_t n_ovs;               /* Distinct OVS bridges in use. */
+    size_t n_bridge;            /* Distinct Linux bridges in use. */
+    struct vplugd_status_datapath *datapaths;   /* Sorted by type. */
+    size_t n_datapaths;
+    size_t n_drifting;          /* Topologies with a repair pending. */
+    unsigned int n_repairs;     /* Topologies re-applied to fix drift. */
+    unsigned int n_repaired;    /* Objects those restored. */
+    unsigned int n_repair_failures;
+    const char *last_repair;    /* Or NULL. */
+};
+
+/* Frees what 'st' owns ('st' itself is the caller's). */
+void vplugd_status_uninit(struct vplugd_status *st);
+/* Appends a request in progress, or 'n_bridges' bridges of datapath type
+ * 'type', to 'st'. */
+void vplugd_status_add_job(struct vplugd_status *st, const char *title,
+                           long long int elapsed_ms);
+void vplugd_status_add_datapath(struct vplugd_status *st, const char *type,
+                                size_t n_bridges);
+/* Appends to 'out' the text of vplug/status: one "fact: value" a line. */
+void vplugd_status_format_text(const struct vplugd_status *st,
+                               struct ds *out);
+/* Returns the JSON of "vplug/status --format=json" (documented in
+ * vplugd(8)), ending in a new line.  Caller frees. */
+char *vplugd_status_to_json(const struct vplugd_status *st);
 
 /* vplugd-commands.c */
 void register_commands(struct vplugd *d);
