@@ -165,19 +165,22 @@ engine_check(const char *name, const struct engine_opts *opts,
 
 /* ---- Repair (the daemon's self-healing). ---- */
 
-/* True if the state file of 'name' changed within the last apply's
- * timeout. */
-static bool
-state_is_recent(const struct engine_opts *opts, const char *name)
+bool
+engine_unfinished(const char *name, const struct engine_opts *opts)
 {
-    char *file_name = state_file_name(opts, name);
-    struct stat s;
-    bool recent = (!stat(file_name, &s)
-                   && time(NULL) - s.st_mtime
-                      <= (opts->timeout_ms > 0 ? opts->timeout_ms : 30000)
-                         / 1000 + 1);
-    free(file_name);
-    return recent;
+    char *why = NULL;
+    int lock_fd;
+    if (engine_lock(opts, name, false, 0, &lock_fd, &why)) {
+        /* Being changed right now, or unreadable: not ours to judge. */
+        free(why);
+        return false;
+    }
+    struct state st;
+    bool unfinished = !state_read(opts, name, &st, &why) && st.applying;
+    free(why);
+    state_uninit(&st);
+    engine_unlock(opts, name, lock_fd);
+    return unfinished;
 }
 
 int
@@ -205,20 +208,21 @@ engine_repair(const char *name, const struct engine_opts *opts,
     struct engine e;
     engine_init(&e, name, opts);
     engine_use_state_remote(&e, &st);
-    if (st.applying && state_is_recent(opts, name)) {
-        /* Someone else's apply may be under way: leave it to them, and let
-         * a later check decide.  An older "applying" is a crashed run,
-         * which a re-apply completes. */
-        *errp = xasprintf("topology '%s' is being applied", name);
-        error = EBUSY;
-        goto out;
-    }
     struct topology *eff = engine_effective_or_plain(&e, st.topo, &st);
     /* First, so that the check counts the ports it removed as missing. */
     remove_stale_ports(&e, eff);
     *n_missingp = check_topology(&e, eff, drift);
     topology_destroy(eff);
     engine_uninit(&e);
+    if (st.applying) {
+        /* Every apply, destroy and repair holds the lock we hold now: the
+         * apply that wrote "applying" died half-way.  What it did not get
+         * to (an address, a route) is not what the check looks for, so
+         * finish it whatever the check found. */
+        ds_put_format(drift, "topology '%s': an apply that did not finish "
+                      "(its vplug or vplugd was killed)\n", name);
+        ++*n_missingp;
+    }
     if (!*n_missingp) {
         state_uninit(&st);
         engine_unlock(opts, name, lock_fd);
@@ -242,12 +246,6 @@ engine_repair(const char *name, const struct engine_opts *opts,
     o.shared_switches = &shared;
     error = apply_locked(st.topo, &o, errp);
     svec_destroy(&shared);
-    state_uninit(&st);
-    engine_unlock(opts, name, lock_fd);
-    return error;
-
-out:
-    engine_uninit(&e);
     state_uninit(&st);
     engine_unlock(opts, name, lock_fd);
     return error;

@@ -113,10 +113,18 @@ int engine_check(const char *name, const struct engine_opts *,
 
 /* Repairs topology 'name' from its state: like engine_check(), then, if
  * something is missing, re-applies the recorded topology, keeping every
- * switch it did not create shared.  Returns EBUSY (with a message) and
- * changes nothing while the state says an apply is under way. */
+ * switch it did not create shared.  A state that says "applying" while
+ * nobody holds the topology's lock is an apply that died half-way (a
+ * killed vplug or vplugd): it counts as one missing object, and the
+ * re-apply finishes it.  Returns EBUSY (with a message) and changes
+ * nothing while another vplug holds the lock. */
 int engine_repair(const char *name, const struct engine_opts *,
                   struct ds *drift, int *n_missingp, char **errp);
+
+/* True if topology 'name' has a state that says "applying" while nobody
+ * holds its lock: an apply that died half-way, which engine_repair()
+ * finishes. */
+bool engine_unfinished(const char *name, const struct engine_opts *);
 
 /* Lists, through backend 'backend' ("ovs", "bridge"), the switches it
  * hosts that carry vplug's tag or a vplug port, with their ports (see

@@ -208,6 +208,18 @@ reload_topologies(struct vplugd *d)
         managed_fill(m, topo);
         m->seen = true;
         topology_destroy(topo);
+        /* A state that still says "applying" with nobody applying is what
+         * a killed vplug or vplugd left (a plug 4 ms in: the VIF without
+         * its address).  Nothing the quick check looks for need be
+         * missing, so it is suspect at once. */
+        if (!m->suspect_since && !jobs_busy(d, name)
+            && engine_unfinished(name, &opts)) {
+            long long int now = time_msec();
+            VLOG_INFO("%s: an apply that did not finish", name);
+            m->suspect_since = now;
+            m->suspect_kind = DRIFT_UNFINISHED;
+            d->repair_at = MIN(d->repair_at, now + GRACE_MS);
+        }
     }
     svec_destroy(&names);
 
@@ -570,6 +582,7 @@ heal_init(struct vplugd *d)
 {
     d->vs = vswitch_create(d->db_remote, true);
     open_link_monitor(d);
+    d->repair_at = LLONG_MAX;
     reload_topologies(d);
     VLOG_INFO("keeping %zu applied topolog%s from %s", d->n_topos,
               d->n_topos == 1 ? "y" : "ies", d->state_dir);
@@ -577,7 +590,6 @@ heal_init(struct vplugd *d)
      * changed while it was down. */
     d->next_tick = time_msec();
     d->check_at = time_msec();
-    d->repair_at = LLONG_MAX;
 }
 
 void

@@ -50,6 +50,8 @@ enum drift_kind {
     DRIFT_NS,                   /* A namespace is gone. */
     DRIFT_LINK,                 /* A link is gone or down. */
     DRIFT_PORT,                 /* An OVS port is gone from its bridge. */
+    DRIFT_UNFINISHED,           /* An apply died half-way (its state still
+                                 * says "applying", its lock is free). */
 };
 
 /* A topology in the state directory (applied by the daemon or by the
@@ -65,7 +67,8 @@ struct managed {
     struct svec ns_links;       /* "NS IFNAME" of links with no end in the
                                  * root namespace (seen by no event). */
     struct svec switches;       /* "KIND NAME" of its switches. */
-    bool exempt[4];             /* Per drift_kind: the quick check was
+    bool exempt[DRIFT_UNFINISHED + 1];
+                                /* Per drift_kind: the quick check was
                                  * wrong here (a fallback backend), so only
                                  * engine_check() judges it. */
     long long int suspect_since;        /* When drift was first seen, or
