@@ -61,7 +61,11 @@ dpkg-query -W -f '${Recommends}' vplug | grep -qx 'openvswitch-switch' \
 
 echo "== /usr/bin/vplug --version"
 out=$(/usr/bin/vplug --version)
-test "$out" = "vplug (vplug) $version" || fail "vplug --version said '$out'"
+case $out in
+    "vplug $version
+Open vSwitch Library "*) ;;
+    *) fail "vplug --version said '$out'" ;;
+esac
 
 echo "== seed 4 with the installed vplug, in private namespaces"
 . "$nslib"

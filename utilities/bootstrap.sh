@@ -89,12 +89,16 @@ if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
 fi
 
 # The release tarball builds and its root-free tests pass (make distcheck);
-# it counts as one test.  (make check-deb, which installs the package on
-# this machine with dpkg -i, is run on its own: see README.rst.)
-for target in distcheck; do
+# the Debian package builds, installs with dpkg -i, runs the seed's OVS
+# scenario and purges cleanly (make check-deb; it puts the machine's package
+# set back).  Each counts as one test.  The package reuses the library this
+# build made from openvswitch-source.
+ovs_tree=$top/$build/ovs
+for target in distcheck check-deb; do
     echo "== make $target"
     if make -s -C $build $target \
             TESTSUITEFLAGS="-j$jobs -k topology -k completion" \
+            VPLUG_DEB_CONFIGURE_FLAGS="--with-ovs-source=$ovs_tree --with-ovs-build=$ovs_tree" \
             DEB_JOBS="$jobs" > $build/$target.log 2>&1; then
         passed=$((passed + 1))
         echo "$target: ok"
