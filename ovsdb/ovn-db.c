@@ -805,3 +805,44 @@ ovn_vs_n_tunnels(const struct ovn_db *db, const char *bridge)
     }
     return n;
 }
+
+bool
+ovn_vs_controller_seen(const struct ovn_db *db, const char *bridge)
+{
+    const struct ovsrec_bridge *br = find_bridge(db->idl, bridge);
+    return br && ovn_bridge_ids_show_controller(&br->external_ids);
+}
+
+/* Why a port is not installed. */
+
+bool
+ovn_bridge_ids_show_controller(const struct smap *bridge_ids)
+{
+    return (smap_get(bridge_ids, "ovn-startup-ts")
+            || smap_get(bridge_ids, "ovn-nb-cfg"));
+}
+
+char *
+ovn_why_not_installed(const struct ovn_local_view *view, const char *iface_id)
+{
+    if (!view->system_id) {
+        return xstrdup("external_ids:system-id is not set in the "
+                       "Open_vSwitch table, so no ovn-controller can "
+                       "register this chassis");
+    } else if (!view->controller_seen) {
+        /* ovn-controller marks the bridge when it starts: without the mark
+         * it never ran here (or never found the bridge). */
+        return xasprintf("%s carries no mark of ovn-controller "
+                         "(external_ids:ovn-startup-ts), so it has not run "
+                         "on chassis '%s' (is it running and connected to "
+                         "%s?)", view->bridge, view->system_id,
+                         view->sb_remote ? view->sb_remote
+                         : "its Southbound database");
+    }
+    return xasprintf("no logical switch port '%s' is bound to chassis '%s' "
+                     "(is '%s' in the Northbound database, not bound to "
+                     "another chassis, and is ovn-controller still running "
+                     "and connected to %s?)", iface_id, view->system_id,
+                     iface_id, view->sb_remote ? view->sb_remote
+                     : "its Southbound database");
+}

@@ -13,8 +13,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "compiler.h"
 
 struct ovsdb_idl;
+struct smap;
 struct ovsdb_idl_class;
 struct ovsdb_idl_txn;
 
@@ -164,5 +166,37 @@ bool ovn_vs_has_bridge(const struct ovn_db *, const char *name);
 /* Returns the number of tunnel ports (ovn-controller's, external_ids
  * ovn-chassis-id) on 'bridge'. */
 size_t ovn_vs_n_tunnels(const struct ovn_db *, const char *bridge);
+
+/* True if 'bridge' carries the marks ovn-controller leaves on the
+ * integration bridge it works on (external_ids:ovn-startup-ts, written when
+ * it starts, or ovn-nb-cfg, written once its flows follow the Southbound
+ * database). */
+bool ovn_vs_controller_seen(const struct ovn_db *, const char *bridge);
+
+/* ---- Why a port is not installed (both the OVN and the OVS backend). ---- */
+
+/* What a chassis's own Open_vSwitch database says about ovn-controller
+ * there: all that is knowable locally.  Whether it runs now, and what the
+ * Southbound database holds, is not. */
+struct ovn_local_view {
+    const char *system_id;      /* external_ids:system-id, or NULL. */
+    const char *sb_remote;      /* external_ids:ovn-remote, or NULL. */
+    const char *bridge;         /* The integration bridge. */
+    bool controller_seen;       /* 'bridge' carries ovn-controller's marks
+                                 * (see ovn_vs_controller_seen()). */
+};
+
+/* The bridge external_ids keys that ovn_vs_controller_seen() looks for,
+ * for callers that read the bridge through another IDL. */
+bool ovn_bridge_ids_show_controller(const struct smap *bridge_ids);
+
+/* Returns a malloc'd clause (no capital, no period) saying why
+ * ovn-controller did not mark an Interface with external_ids:iface-id
+ * 'iface_id' ovn-installed=true, from 'view': no system-id (no chassis can
+ * register), no trace of ovn-controller on the bridge (is it running and
+ * connected to the Southbound database?), or else no logical switch port
+ * 'iface_id' bound to this chassis. */
+char *ovn_why_not_installed(const struct ovn_local_view *view,
+                            const char *iface_id) OVS_WARN_UNUSED_RESULT;
 
 #endif /* ovn-db.h */

@@ -72,6 +72,7 @@ static const struct ovsdb_idl_column *const monitored[] = {
     &ovsrec_open_vswitch_col_cur_cfg,
     &ovsrec_open_vswitch_col_bridges,
     &ovsrec_open_vswitch_col_datapath_types,
+    &ovsrec_open_vswitch_col_external_ids,
     &ovsrec_bridge_col_name,
     &ovsrec_bridge_col_ports,
     &ovsrec_bridge_col_datapath_type,
@@ -442,6 +443,7 @@ vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
     const struct ovsrec_open_vswitch *row = ovsrec_open_vswitch_first(vs->idl);
 
     memset(root, 0, sizeof *root);
+    smap_init(&root->external_ids);
     if (!row) {
         return ENOENT;
     }
@@ -457,6 +459,8 @@ vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
         svec_add(&root->datapath_types, row->datapath_types[i]);
     }
     svec_sort(&root->datapath_types);
+    smap_destroy(&root->external_ids);
+    smap_clone(&root->external_ids, &row->external_ids);
     return 0;
 }
 
@@ -467,6 +471,7 @@ vswitch_root_destroy(struct vswitch_root *root)
         free(root->uuid);
         svec_destroy(&root->bridges);
         svec_destroy(&root->datapath_types);
+        smap_destroy(&root->external_ids);
         memset(root, 0, sizeof *root);
     }
 }

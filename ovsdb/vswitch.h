@@ -26,6 +26,9 @@ struct vswitch_root {
     struct svec bridges;        /* Bridge row UUIDs. */
     struct svec datapath_types; /* As ovs-vswitchd reports them, sorted
                                  * (svec_contains() works on it). */
+    struct smap external_ids;   /* The host's settings for other daemons
+                                 * (ovn-controller's ovn-remote, system-id,
+                                 * ovn-bridge). */
 };
 
 struct vswitch_bridge {

@@ -218,6 +218,23 @@ commit_backends(struct engine *e, char **errp)
     return 0;
 }
 
+/* Waits, after an apply was recorded, until what every open backend
+ * attached is ready beyond the switch (settle() in backend.h). */
+int
+settle_backends(struct engine *e, char **errp)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(e->backends); k++) {
+        struct vplug_backend *b = e->backends[k];
+        if (b && b->class->settle) {
+            int error = b->class->settle(b, errp);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return 0;
+}
+
 void
 abort_backends(struct engine *e)
 {

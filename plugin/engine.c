@@ -672,6 +672,17 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
         error = state_write(opts, &st, errp);
     }
     if (!error) {
+        /* Recorded: from here on a failure undoes nothing.  A port that
+         * the switch took but that is not ready beyond it (OVN did not
+         * install it) stays, as an agent expects, for an unplug or destroy
+         * to remove. */
+        changing = false;
+        error = opts->settle ? settle_backends(&e, errp) : 0;
+        if (error && opts->kept_not_readyp) {
+            *opts->kept_not_readyp = true;
+        }
+    }
+    if (!error) {
         report(&e, "topology '%s' applied: %zu link%s (%zu new), %zu "
                "switch%s", topo->name, eff->n_links,
                eff->n_links == 1 ? "" : "s", n_created, eff->n_switches,

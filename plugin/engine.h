@@ -63,6 +63,16 @@ struct engine_opts {
      * and the rehearsal's directory (--sandbox), or NULL on real hosts. */
     const char *ovn_nb_remote;
     const char *ovn_sandbox;
+    /* apply: also wait, once the topology is recorded, until its ports are
+     * ready beyond the switch (settle() in backend.h: on an integration
+     * bridge that ovn-controller manages, OVN installed them).  VIF plugs
+     * ask for it; repairs do not (ovn-controller binds a re-created port
+     * again by itself). */
+    bool settle;
+    /* apply with 'settle': set to true when it failed only because ports it
+     * made are not ready beyond the switch in time; the topology then stays
+     * applied, and destroy removes it.  May be NULL. */
+    bool *kept_not_readyp;
 };
 
 /* The default state directory. */

@@ -598,11 +598,19 @@ why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
                              "database %s", where, p->ns_ifname, p->chassis,
                              OVN_BRIDGE, sb ? sb : "(no ovn-remote set)");
         }
-        return xasprintf("port %s/%s is not bound: ovn-controller on chassis "
-                         "'%s' did not mark interface '%s' "
-                         "ovn-installed=true (is it running and connected to "
-                         "%s?)", where, p->ns_ifname, p->chassis, p->ifname,
-                         sb ? sb : "its Southbound database");
+        struct ovn_local_view view = {
+            .system_id = db ? ovn_vs_system_id(db) : NULL,
+            .sb_remote = sb,
+            .bridge = OVN_BRIDGE,
+            .controller_seen = db && ovn_vs_controller_seen(db, OVN_BRIDGE),
+        };
+        char *cause = ovn_why_not_installed(&view, p->lsp);
+        char *why = xasprintf("port %s/%s is not bound: ovn-controller on "
+                              "chassis '%s' did not mark interface '%s' "
+                              "ovn-installed=true: %s", where, p->ns_ifname,
+                              p->chassis, p->ifname, cause);
+        free(cause);
+        return why;
     } else if (up != 1) {
         return xasprintf("port %s/%s is installed on chassis '%s' but "
                          "logical switch port '%s' is not up (is ovn-northd "

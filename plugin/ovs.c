@@ -1,7 +1,14 @@
 /* The Open vSwitch backend: bridges and ports in the Open_vSwitch database,
  * through ovsdb/vswitch.  Everything queued goes out in one transaction
  * with a next_cfg bump; commit then waits until ovs-vswitchd has caught up
- * (cur_cfg) and every attached interface has an OpenFlow port. */
+ * (cur_cfg) and every attached interface has an OpenFlow port.
+ *
+ * Where ovn-controller manages the bridge (the Open_vSwitch row's
+ * external_ids:ovn-remote is set and ovn-bridge, default br-int, names it),
+ * an attached port with an iface-id is of use only once ovn-controller has
+ * installed its flows and marked it external_ids:ovn-installed=true;
+ * settle() waits for that after the apply is recorded, and on timeout says
+ * from what the local database shows why the port is not bound. */
 #include <config.h>
 #include "backend.h"
 
@@ -10,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ovsdb/ovn-db.h"
 #include "ovsdb/vswitch.h"
 #include "packet-diag.h"
 #include "topology.h"
@@ -54,6 +62,13 @@ struct ovs_attach {
     struct smap iface_external_ids;
 };
 
+/* An attached port that settle() waits for until OVN installs it. */
+struct ovs_ovn_wait {
+    char *bridge;               /* ovn-controller's integration bridge. */
+    char *ifname;
+    char *iface_id;             /* external_ids:iface-id: the LSP name. */
+};
+
 /* A port queued for detaching. */
 struct ovs_detach {
     char *bridge;
@@ -78,6 +93,9 @@ struct ovs_backend {
                                  * taken by commit(). */
     struct svec type_notes;     /* "SWITCH\tWHY": port type fallbacks, for
                                  * dataplane() to report. */
+    struct ovs_ovn_wait *ovn_waits;     /* What the last commit attached on
+                                         * an OVN-managed bridge. */
+    size_t n_ovn_waits;
 };
 
 /* Whether the system datapath works, per process (see probe_system()). */
@@ -463,6 +481,19 @@ error:
 }
 
 static void
+clear_ovn_waits(struct ovs_backend *ovs)
+{
+    for (size_t i = 0; i < ovs->n_ovn_waits; i++) {
+        free(ovs->ovn_waits[i].bridge);
+        free(ovs->ovn_waits[i].ifname);
+        free(ovs->ovn_waits[i].iface_id);
+    }
+    free(ovs->ovn_waits);
+    ovs->ovn_waits = NULL;
+    ovs->n_ovn_waits = 0;
+}
+
+static void
 clear_queue(struct ovs_backend *ovs)
 {
     for (size_t i = 0; i < ovs->n_new_bridges; i++) {
@@ -532,6 +563,7 @@ ovs_close(struct vplug_backend *backend)
         clear_queue(ovs);
         svec_destroy(&ovs->removes);
         svec_destroy(&ovs->type_notes);
+        clear_ovn_waits(ovs);
         if (!ovs->borrowed) {
             vswitch_destroy(ovs->vs);
         }
@@ -927,6 +959,11 @@ build_new_bridges(struct ovs_backend *ovs, struct vswitch_txn *txn)
     }
 }
 
+/* The Interface external_ids keys that ovn-controller writes. */
+static const char *const ovn_controller_keys[] = {
+    "ovn-installed", "ovn-installed-ts",
+};
+
 /* Adds to 'txn' the updates that make existing port 'port' (the owner's,
  * on the right bridge) match 'a'. */
 static void
@@ -951,10 +988,22 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
             if (strcmp(iface->type, a->type)) {
                 vswitch_txn_set_iface_type(txn, iface->uuid, a->type);
             }
-            if (!smap_equal(&iface->external_ids, &a->iface_external_ids)) {
-                vswitch_txn_set_external_ids(txn, "Interface", iface->uuid,
-                                             &a->iface_external_ids);
+            /* The keys ovn-controller adds stay: removing ovn-installed
+             * would make the port look unbound to every agent. */
+            struct smap ids;
+            smap_clone(&ids, &a->iface_external_ids);
+            for (size_t k = 0; k < ARRAY_SIZE(ovn_controller_keys); k++) {
+                const char *v = smap_get(&iface->external_ids,
+                                         ovn_controller_keys[k]);
+                if (v) {
+                    smap_replace(&ids, ovn_controller_keys[k], v);
+                }
             }
+            if (!smap_equal(&iface->external_ids, &ids)) {
+                vswitch_txn_set_external_ids(txn, "Interface", iface->uuid,
+                                             &ids);
+            }
+            smap_destroy(&ids);
         }
         vswitch_iface_free(iface);
     }
@@ -1185,6 +1234,114 @@ fall_back_port_types(struct ovs_backend *ovs, long long int *next_cfgp,
     return changed;
 }
 
+/* The integration bridge that ovn-controller manages here, as the
+ * Open_vSwitch row 'root' says (external_ids:ovn-remote set; ovn-bridge,
+ * default br-int), or NULL if no ovn-controller is configured. */
+static const char *
+ovn_bridge(const struct vswitch_root *root)
+{
+    return (smap_get(&root->external_ids, "ovn-remote")
+            ? smap_get_def(&root->external_ids, "ovn-bridge", "br-int")
+            : NULL);
+}
+
+/* Records, from the attaches of the commit that just succeeded, the ports
+ * with an iface-id on the bridge that ovn-controller manages, for
+ * settle(). */
+static void
+collect_ovn_waits(struct ovs_backend *ovs)
+{
+    struct vswitch_root root;
+
+    clear_ovn_waits(ovs);
+    if (vswitch_get_root(ovs->vs, &root)) {
+        return;
+    }
+    const char *br_int = ovn_bridge(&root);
+    for (size_t i = 0; br_int && i < ovs->n_attaches; i++) {
+        const struct ovs_attach *a = &ovs->attaches[i];
+        const char *iface_id = smap_get(&a->iface_external_ids, "iface-id");
+        if (iface_id && !strcmp(a->bridge, br_int)) {
+            ovs->ovn_waits = xrealloc(ovs->ovn_waits, (ovs->n_ovn_waits + 1)
+                                      * sizeof *ovs->ovn_waits);
+            ovs->ovn_waits[ovs->n_ovn_waits++] = (struct ovs_ovn_wait) {
+                .bridge = xstrdup(a->bridge),
+                .ifname = xstrdup(a->ifname),
+                .iface_id = xstrdup(iface_id),
+            };
+        }
+    }
+    vswitch_root_destroy(&root);
+}
+
+static bool
+ovn_installed(const struct ovs_backend *ovs, const struct ovs_ovn_wait *w)
+{
+    struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, w->ifname);
+    bool installed = (iface && smap_get_bool(&iface->external_ids,
+                                             "ovn-installed", false));
+    vswitch_iface_free(iface);
+    return installed;
+}
+
+/* The sentence for port 'w' that OVN did not install in time. */
+static char *
+why_not_installed(const struct ovs_backend *ovs, const struct ovs_ovn_wait *w)
+{
+    const struct vplug_ctx *ctx = ovs->up.ctx;
+    struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, w->bridge);
+    struct vswitch_root root;
+
+    vswitch_get_root(ovs->vs, &root);
+    struct ovn_local_view view = {
+        .system_id = smap_get(&root.external_ids, "system-id"),
+        .sb_remote = smap_get(&root.external_ids, "ovn-remote"),
+        .bridge = w->bridge,
+        .controller_seen = br && ovn_bridge_ids_show_controller(
+                                     &br->external_ids),
+    };
+    char *cause = ovn_why_not_installed(&view, w->iface_id);
+    char *why = xasprintf("port '%s' on %s has iface-id %s but "
+                          "ovn-controller did not mark it ovn-installed "
+                          "within %g s: %s", w->ifname, w->bridge,
+                          w->iface_id, timeout_sec(ctx), cause);
+    free(cause);
+    vswitch_root_destroy(&root);
+    vswitch_bridge_free(br);
+    return why;
+}
+
+/* Waits until OVN installed every port of the last commit that it is to
+ * bind, within ctx->deadline, on the poll loop (vswitch_wait_change()):
+ * the caller's thread blocks, no other. */
+static int
+ovs_settle(struct vplug_backend *backend, char **errp)
+{
+    struct ovs_backend *ovs = ovs_backend_cast(backend);
+    const struct vplug_ctx *ctx = backend->ctx;
+    long long int start = time_msec();
+    int error = 0;
+
+    *errp = NULL;
+    for (size_t i = 0; i < ovs->n_ovn_waits; ) {
+        unsigned int seqno = vswitch_get_seqno(ovs->vs);
+        if (ovn_installed(ovs, &ovs->ovn_waits[i])) {
+            i++;
+        } else if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
+            *errp = why_not_installed(ovs, &ovs->ovn_waits[i]);
+            error = ETIMEDOUT;
+            break;
+        }
+    }
+    if (!error && ovs->n_ovn_waits) {
+        VLOG_INFO("%zu port%s installed by ovn-controller in %lld ms",
+                  ovs->n_ovn_waits, ovs->n_ovn_waits == 1 ? "" : "s",
+                  time_msec() - start);
+    }
+    clear_ovn_waits(ovs);
+    return error;
+}
+
 static int
 ovs_commit(struct vplug_backend *backend, char **errp)
 {
@@ -1194,6 +1351,7 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     int error;
 
     *errp = NULL;
+    clear_ovn_waits(ovs);
     if (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
         && !ovs->removes.n) {
         return 0;
@@ -1253,6 +1411,9 @@ ovs_commit(struct vplug_backend *backend, char **errp)
             free(*errp);
             *errp = NULL;
             error = wait_ready(ovs, next_cfg, errp);
+        }
+        if (!error) {
+            collect_ovn_waits(ovs);
         }
     } else if (!error && removes_bridge) {
         /* A removed bridge takes kernel devices of ovs-vswitchd's with it
@@ -1519,6 +1680,7 @@ const struct vplug_backend_class vplug_ovs_backend = {
     .abort = ovs_backend_abort,
     .commit_start = ovs_commit_start,
     .commit = ovs_commit,
+    .settle = ovs_settle,
     .remove_stale_ports = ovs_remove_stale_ports,
     .dataplane = ovs_dataplane,
     .list = ovs_list,

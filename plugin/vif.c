@@ -407,10 +407,22 @@ vif_plug(const struct vif_request *req, const struct engine_opts *opts,
     struct svec shared = SVEC_EMPTY_INITIALIZER;
     svec_add(&shared, req->sw);
     struct engine_opts o = *opts;
+    bool kept = false;
     o.shared_switches = &shared;
+    o.settle = true;
+    o.kept_not_readyp = &kept;
     error = engine_apply(topo, &o, errp);
     svec_destroy(&shared);
     *changedp = !error;
+    if (kept) {
+        /* As os-vif and Neutron expect: the VIF stays, the agent learns it
+         * is not ready and decides. */
+        char *why = *errp;
+        *errp = xasprintf("plug %s/%s: %s; the port stays plugged until "
+                          "unplug %s %s removes it", req->ns, req->ifname,
+                          why, req->ns, req->ifname);
+        free(why);
+    }
 
 out:
     topology_destroy(old);

@@ -41,9 +41,12 @@ void vif_request_uninit(struct vif_request *);
 /* The topology name of VIF 'ifname' in 'ns'.  Caller frees. */
 char *vif_topology_name(const char *ns, const char *ifname);
 
-/* Plugs 'req' and returns when the port is ready.  Plugging what is
- * plugged the same way changes nothing; differently is an error naming the
- * difference.  Reports 'true' in '*changedp' if anything was done. */
+/* Plugs 'req' and returns when the port is ready: on the integration
+ * bridge that ovn-controller manages, a port with an iface-id also once OVN
+ * installed it; if that does not happen in time, the port stays plugged and
+ * the error says so.  Plugging what is plugged the same way changes nothing;
+ * differently is an error naming the difference.  Reports 'true' in
+ * '*changedp' if anything was done. */
 int vif_plug(const struct vif_request *req, const struct engine_opts *,
              bool *changedp, char **errp);
 

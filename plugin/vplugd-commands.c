@@ -203,7 +203,7 @@ init_engine_opts(const struct vplugd *d, struct ds *report,
 {
     memset(opts, 0, sizeof *opts);
     opts->db_remote = d->db_remote;
-    opts->timeout_ms = 30000;
+    opts->timeout_ms = d->timeout_ms;
     opts->state_dir = d->state_dir;
     opts->report = collect_report;
     opts->report_aux = report;

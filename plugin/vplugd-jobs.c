@@ -148,7 +148,7 @@ jobs_init_opts(struct vplugd_job *job, struct engine_opts *opts)
 {
     memset(opts, 0, sizeof *opts);
     opts->db_remote = job->d->db_remote;
-    opts->timeout_ms = 30000;
+    opts->timeout_ms = job->d->timeout_ms;
     opts->state_dir = job->d->state_dir;
     opts->report = collect_report;
     opts->report_aux = &job->out;

@@ -115,7 +115,8 @@ int
 main(int argc, char *argv[])
 {
     struct vplugd d = { .start_time = time_msec(), .nl_fd = -1,
-                        .n_spares = SPARE_NAMESPACES };
+                        .n_spares = SPARE_NAMESPACES,
+                        .timeout_ms = 30000 };
     struct unixctl_server *server;
     int error;
 
@@ -208,7 +209,9 @@ usage(void)
            "  --unixctl=PATH          control socket (default: "
            "%s/%s.PID.ctl)\n"
            "  --spare-namespaces=N    namespaces made ahead of need "
-           "(default: %d; 0: none)\n",
+           "(default: %d; 0: none)\n"
+           "  --timeout=SECONDS       bound on the waits of each request "
+           "(default: 30)\n",
            ovs_get_program_name(), ovs_get_program_name(),
            SANDBOX_DEFAULT_DIR, ovs_rundir(), ovs_get_program_name(),
            SPARE_NAMESPACES);
@@ -239,6 +242,7 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         OPT_SANDBOX,
         OPT_UNIXCTL,
         OPT_SPARE_NAMESPACES,
+        OPT_TIMEOUT,
         OPT_BOOTSTRAP_CA_CERT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -249,6 +253,7 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         {"sandbox", optional_argument, NULL, OPT_SANDBOX},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"spare-namespaces", required_argument, NULL, OPT_SPARE_NAMESPACES},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"bootstrap-ca-cert", required_argument, NULL,
@@ -293,6 +298,17 @@ parse_options(int argc, char *argv[], struct vplugd *d)
                                  MAX_SPARE_NAMESPACES);
             }
             break;
+
+        case OPT_TIMEOUT: {
+            int seconds;
+            if (!str_to_int(optarg, 10, &seconds) || seconds < 1
+                || seconds > 86400) {
+                ovs_fatal_status(2, "--timeout=%s: not a number of seconds "
+                                 "from 1 to 86400", optarg);
+            }
+            d->timeout_ms = seconds * 1000;
+            break;
+        }
 
         case 'h':
             usage();

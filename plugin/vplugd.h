@@ -85,6 +85,8 @@ struct vplugd {
     char *sandbox_dir;          /* Sandbox directory, or NULL. */
     char *unixctl_path;         /* --unixctl, or NULL for the default. */
     const char *state_dir;      /* Engine state directory. */
+    int timeout_ms;             /* --timeout: bound on each request's
+                                 * waits. */
     bool exiting;               /* "exit" received. */
     long long int start_time;   /* time_msec() at start. */
     unsigned int n_requests;    /* Engine requests served. */
