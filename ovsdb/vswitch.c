@@ -14,6 +14,7 @@
 #include "ovsdb-idl.h"
 #include "lib/vswitch-idl.h"
 #include "smap.h"
+#include "stream-ssl.h"
 #include "svec.h"
 #include "timeval.h"
 #include "util.h"
@@ -131,10 +132,33 @@ has_ssl_remote(const char *remotes)
     return false;
 }
 
-char *
-vswitch_check_ssl_options(const char *remote, bool private_key,
-                          bool certificate, bool ca_cert)
+bool
+vswitch_ssl_option(int option, int bootstrap_option, const char *arg,
+                   struct vswitch_ssl_opts *opts)
 {
+    if (option == 'p') {
+        stream_ssl_set_private_key_file(arg);
+        opts->private_key = true;
+    } else if (option == 'c') {
+        stream_ssl_set_certificate_file(arg);
+        opts->certificate = true;
+    } else if (option == 'C' || option == bootstrap_option) {
+        stream_ssl_set_ca_cert_file(arg, option == bootstrap_option);
+        opts->ca_cert = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+char *
+vswitch_check_ssl_options(const char *remote,
+                          const struct vswitch_ssl_opts *opts)
+{
+    bool private_key = opts->private_key;
+    bool certificate = opts->certificate;
+    bool ca_cert = opts->ca_cert;
+
     if (!has_ssl_remote(remote) || (private_key && certificate && ca_cert)) {
         return NULL;
     }

@@ -77,13 +77,25 @@ void vswitch_bridges_free(struct vswitch_bridge **, size_t n);
  * stream-ssl (stream_ssl_set_key_and_cert() etc.) first. */
 struct vswitch *vswitch_create(const char *remote, bool retry);
 
+/* Which SSL options a program was given (--bootstrap-ca-cert counts as
+ * --ca-cert). */
+struct vswitch_ssl_opts {
+    bool private_key, certificate, ca_cert;
+};
+
+/* Handles the key and certificate options of OVS's programs: -p/--private-key,
+ * -c/--certificate, -C/--ca-cert, and 'bootstrap_option' (the program's
+ * value for --bootstrap-ca-cert), recording each in 'opts'.  Returns false
+ * if 'option' is none of them. */
+bool vswitch_ssl_option(int option, int bootstrap_option, const char *arg,
+                        struct vswitch_ssl_opts *opts);
+
 /* If 'remote' (as for vswitch_create()) has an "ssl:" remote and not every
- * SSL option it needs was given (the flags: --private-key, --certificate,
- * and --ca-cert or --bootstrap-ca-cert), returns a malloc'd sentence
- * naming the remote and the missing options; else NULL.  Without them, the
- * SSL connection would fail only once attempted, with a bare errno. */
-char *vswitch_check_ssl_options(const char *remote, bool private_key,
-                                bool certificate, bool ca_cert)
+ * SSL option it needs is in 'opts', returns a malloc'd sentence naming the
+ * remote and the missing options; else NULL.  Without them, the SSL
+ * connection would fail only once attempted, with a bare errno. */
+char *vswitch_check_ssl_options(const char *remote,
+                                const struct vswitch_ssl_opts *opts)
     OVS_WARN_UNUSED_RESULT;
 void vswitch_destroy(struct vswitch *);
 const char *vswitch_get_remote(const struct vswitch *);

@@ -264,9 +264,7 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         {NULL, 0, NULL, 0},
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
-    struct {
-        bool private_key, certificate, ca_cert;
-    } ssl_opts = { false, false, false };
+    struct vswitch_ssl_opts ssl_opts = { false, false, false };
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -319,23 +317,10 @@ parse_options(int argc, char *argv[], struct vplugd *d)
             exit(0);
 
         case 'p':
-            stream_ssl_set_private_key_file(optarg);
-            ssl_opts.private_key = true;
-            break;
-
         case 'c':
-            stream_ssl_set_certificate_file(optarg);
-            ssl_opts.certificate = true;
-            break;
-
         case 'C':
-            stream_ssl_set_ca_cert_file(optarg, false);
-            ssl_opts.ca_cert = true;
-            break;
-
         case OPT_BOOTSTRAP_CA_CERT:
-            stream_ssl_set_ca_cert_file(optarg, true);
-            ssl_opts.ca_cert = true;
+            vswitch_ssl_option(c, OPT_BOOTSTRAP_CA_CERT, optarg, &ssl_opts);
             break;
 
         case OPT_SSL_PROTOCOLS:
@@ -378,9 +363,7 @@ parse_options(int argc, char *argv[], struct vplugd *d)
     if (!d->db_remote) {
         d->db_remote = default_db_remote();
     }
-    char *why = vswitch_check_ssl_options(d->db_remote, ssl_opts.private_key,
-                                          ssl_opts.certificate,
-                                          ssl_opts.ca_cert);
+    char *why = vswitch_check_ssl_options(d->db_remote, &ssl_opts);
     if (why) {
         ovs_fatal_status(2, "%s", why);
     }

@@ -67,10 +67,8 @@ put_json(FILE *stream, char *text)
     free(text);
 }
 
-/* Which SSL options were given (--bootstrap-ca-cert counts as --ca-cert). */
-static struct {
-    bool private_key, certificate, ca_cert;
-} ssl_opts;
+/* Which SSL options were given. */
+static struct vswitch_ssl_opts ssl_opts;
 
 static void OVS_NO_RETURN
 usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
@@ -921,20 +919,10 @@ parse_options(int argc, char *argv[])
             vlog_set_verbosity(NULL);
             break;
         case 'p':
-            stream_ssl_set_private_key_file(optarg);
-            ssl_opts.private_key = true;
-            break;
         case 'c':
-            stream_ssl_set_certificate_file(optarg);
-            ssl_opts.certificate = true;
-            break;
         case 'C':
-            stream_ssl_set_ca_cert_file(optarg, false);
-            ssl_opts.ca_cert = true;
-            break;
         case OPT_BOOTSTRAP_CA_CERT:
-            stream_ssl_set_ca_cert_file(optarg, true);
-            ssl_opts.ca_cert = true;
+            vswitch_ssl_option(c, OPT_BOOTSTRAP_CA_CERT, optarg, &ssl_opts);
             break;
         case OPT_SSL_PROTOCOLS:
             stream_ssl_set_protocols(optarg);
@@ -1000,9 +988,7 @@ main(int argc, char *argv[])
                         options.db, error);
         }
     }
-    char *why = vswitch_check_ssl_options(options.db, ssl_opts.private_key,
-                                          ssl_opts.certificate,
-                                          ssl_opts.ca_cert);
+    char *why = vswitch_check_ssl_options(options.db, &ssl_opts);
     if (why) {
         /* Whatever the command: an ssl: remote without its keys is bad
          * usage (apply starts what its file needs itself). */
