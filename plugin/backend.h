@@ -33,6 +33,9 @@ struct vplug_ctx {
     struct vswitch *vswitch;    /* An open database connection to use
                                  * when its remote is 'db_remote' (a
                                  * daemon's), or NULL.  Borrowed. */
+    bool share_commits;         /* A commit that only attaches ports may
+                                 * share its transaction with those of
+                                 * other threads. */
 
     /* OVN labs. */
     const char *ovn_nb_remote;  /* The user's --ovn-nb, or NULL. */

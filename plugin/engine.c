@@ -145,6 +145,7 @@ engine_init(struct engine *e, const char *name, const struct engine_opts *opts)
     e->ctx.deadline = time_msec() + e->ctx.timeout_ms;
     e->ctx.dry_run = opts->dry_run;
     e->ctx.vswitch = opts->vswitch;
+    e->ctx.share_commits = opts->share_commits;
     e->ctx.ovn_nb_remote = opts->ovn_nb_remote;
     e->ctx.ovn_sandbox = opts->ovn_sandbox;
     e->ctx.report = opts->report;

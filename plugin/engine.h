@@ -73,6 +73,10 @@ struct engine_opts {
      * made are not ready beyond the switch in time; the topology then stays
      * applied, and destroy removes it.  May be NULL. */
     bool *kept_not_readyp;
+    /* The switch side may share its transaction with other applies of the
+     * same process that attach ports at the same time (VIF plugs: a compute
+     * node booting 20 VMs); see group_commit() in plugin/ovs.c. */
+    bool share_commits;
 };
 
 /* The default state directory. */

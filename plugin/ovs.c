@@ -24,6 +24,8 @@
 #include "util.h"
 #include "vplug-util.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "ovs-thread.h"
 #include "svec.h"
 #include "timeval.h"
 #include "openvswitch/vlog.h"
@@ -96,6 +98,35 @@ struct ovs_backend {
     struct ovs_ovn_wait *ovn_waits;     /* What the last commit attached on
                                          * an OVN-managed bridge. */
     size_t n_ovn_waits;
+};
+
+/* A commit waiting in group_commit() to share a transaction. */
+struct ovs_group_member {
+    struct ovs_list node;       /* In 'group.queue' or a leader's batch. */
+    struct ovs_backend *ovs;    /* Its owner's; the leader reads only its
+                                 * queue and its context. */
+
+    /* Set by the leader. */
+    bool done;
+    bool solo;                  /* The shared transaction failed: commit
+                                 * alone, so that one request's fault is
+                                 * not everyone's. */
+    int error;                  /* 0 or errno with 'why'. */
+    char *why;
+    long long int next_cfg;     /* The configuration to wait for. */
+};
+
+/* Commits that only attach ports, from threads of this process at the same
+ * time, go out together (see group_commit()). */
+static struct {
+    struct ovs_mutex mutex;
+    pthread_cond_t cond;
+    struct ovs_list queue OVS_GUARDED;  /* Of ovs_group_member. */
+    bool busy OVS_GUARDED;      /* A leader is at work. */
+} group = {
+    .mutex = OVS_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+    .queue = OVS_LIST_INITIALIZER(&group.queue),
 };
 
 /* Whether the system datapath works, per process (see probe_system()). */
@@ -695,21 +726,22 @@ ovs_ensure_switch(struct vplug_backend *backend, const struct topo_switch *sw,
     return 0;
 }
 
-/* Checks that port 'ifname', if it exists, may become 'bridge''s port for
- * 'owner': it must be 'owner''s and on 'bridge' already.  An Interface of
- * that name in some other port is a conflict too.  Stores into '*existsp'
- * whether the port exists. */
+/* Checks, in replica 'vs', that port 'ifname', if it exists, may become
+ * 'bridge''s port for 'owner': it must be 'owner''s and on 'bridge' already.
+ * An Interface of that name in some other port is a conflict too.  Stores
+ * into '*existsp' whether the port exists. */
 static int
-check_conflict(struct ovs_backend *ovs, const char *ifname,
-               const char *bridge, bool *existsp, char **errp)
+check_conflict(struct ovs_backend *ovs, struct vswitch *vs,
+               const char *ifname, const char *bridge, bool *existsp,
+               char **errp)
 {
     const char *owner = ovs->up.ctx->owner;
-    struct vswitch_port *port = vswitch_port_find(ovs->vs, ifname);
+    struct vswitch_port *port = vswitch_port_find(vs, ifname);
     int error = 0;
 
     *existsp = port != NULL;
     if (!port) {
-        struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, ifname);
+        struct vswitch_iface *iface = vswitch_iface_find(vs, ifname);
         if (iface) {
             *errp = xasprintf("interface '%s' already exists in another "
                               "port and is not vplug's", ifname);
@@ -762,7 +794,8 @@ ovs_attach(struct vplug_backend *backend, const struct topo_switch *sw,
     }
 
     bool exists;
-    error = check_conflict(ovs, end->ifname, sw->name, &exists, errp);
+    error = check_conflict(ovs, ovs->vs, end->ifname, sw->name, &exists,
+                           errp);
     if (error) {
         return error;
     }
@@ -964,11 +997,12 @@ static const char *const ovn_controller_keys[] = {
     "ovn-installed", "ovn-installed-ts",
 };
 
-/* Adds to 'txn' the updates that make existing port 'port' (the owner's,
- * on the right bridge) match 'a'. */
+/* Adds to 'txn', built on replica 'vs', the updates that make existing port
+ * 'port' (the owner's, on the right bridge) match 'a'. */
 static void
-build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
-                  const struct vswitch_port *port, const struct ovs_attach *a)
+build_port_update(struct ovs_backend *ovs, struct vswitch *vs,
+                  struct vswitch_txn *txn, const struct vswitch_port *port,
+                  const struct ovs_attach *a)
 {
     if (port->tag != a->tag) {
         vswitch_txn_set_port_tag(txn, port->uuid, a->tag);
@@ -983,7 +1017,7 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
 
     for (size_t i = 0; i < port->interfaces.n; i++) {
         struct vswitch_iface *iface
-            = vswitch_iface_get(ovs->vs, port->interfaces.names[i]);
+            = vswitch_iface_get(vs, port->interfaces.names[i]);
         if (iface && !strcmp(iface->name, a->ifname)) {
             if (strcmp(iface->type, a->type)) {
                 vswitch_txn_set_iface_type(txn, iface->uuid, a->type);
@@ -1009,36 +1043,49 @@ build_port_update(struct ovs_backend *ovs, struct vswitch_txn *txn,
     }
 }
 
+/* Adds to 'txn', built on replica 'vs' (ovs->vs, or another thread's
+ * connection to the same database when the transaction is shared), the
+ * ports queued for attaching.  On a conflict returns errno and '*errp',
+ * with 'txn' holding part of them, or with 'txn' NULL only checks. */
 static int
-build_attaches(struct ovs_backend *ovs, struct vswitch_txn *txn, char **errp)
+build_attaches(struct ovs_backend *ovs, struct vswitch *vs,
+               struct vswitch_txn *txn, char **errp)
 {
     const char *owner = ovs->up.ctx->owner;
 
     for (size_t i = 0; i < ovs->n_attaches; i++) {
         const struct ovs_attach *a = &ovs->attaches[i];
         bool exists;
-        int error = check_conflict(ovs, a->ifname, a->bridge, &exists, errp);
+        int error = check_conflict(ovs, vs, a->ifname, a->bridge, &exists,
+                                   errp);
         if (error) {
             return error;
         }
         if (exists) {
-            struct vswitch_port *port = vswitch_port_find(ovs->vs, a->ifname);
-            vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
-            build_port_update(ovs, txn, port, a);
-            vswitch_port_free(port);
+            if (txn) {
+                struct vswitch_port *port = vswitch_port_find(vs, a->ifname);
+                vswitch_txn_wait_exists(txn, "Port", port->uuid, port->name);
+                build_port_update(ovs, vs, txn, port, a);
+                vswitch_port_free(port);
+            }
             continue;
         }
 
-        struct vswitch_bridge *br = vswitch_bridge_find(ovs->vs, a->bridge);
+        struct vswitch_bridge *br = vswitch_bridge_find(vs, a->bridge);
         if (br) {
             /* A mutate of a bridge that vanished would match nothing and
              * the new port would be dropped silently. */
-            vswitch_txn_wait_exists(txn, "Bridge", br->uuid, br->name);
+            if (txn) {
+                vswitch_txn_wait_exists(txn, "Bridge", br->uuid, br->name);
+            }
             vswitch_bridge_free(br);
         } else if (!find_new_bridge(ovs, a->bridge)) {
             *errp = xasprintf("cannot attach '%s' to '%s': no such bridge",
                               a->ifname, a->bridge);
             return ENOENT;
+        }
+        if (!txn) {
+            continue;
         }
         vswitch_txn_wait_absent(txn, "Port", a->ifname);
         vswitch_txn_wait_absent(txn, "Interface", a->ifname);
@@ -1067,7 +1114,7 @@ build_txn(struct ovs_backend *ovs, struct vswitch_txn **txnp, char **errp)
     build_removes(ovs, txn);
     build_detaches(ovs, txn);
     build_new_bridges(ovs, txn);
-    error = build_attaches(ovs, txn, errp);
+    error = build_attaches(ovs, ovs->vs, txn, errp);
     if (error) {
         vswitch_txn_destroy(txn);
         txn = NULL;
@@ -1109,8 +1156,13 @@ iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
         *whyp = xasprintf("'%s' on '%s' has no OpenFlow port yet", name,
                           bridge);
         error = EAGAIN;
-    } else if (!is_bridge && iface->link_state
-               && strcmp(iface->link_state, "up")) {
+    } else if (!is_bridge && !iface->link_state) {
+        /* ovs-vswitchd reports the link state in a transaction of its own,
+         * after the one that advances cur_cfg. */
+        *whyp = xasprintf("'%s' on '%s' has no link state yet", name,
+                          bridge);
+        error = EAGAIN;
+    } else if (!is_bridge && strcmp(iface->link_state, "up")) {
         *whyp = xasprintf("'%s' on '%s' has link state %s", name, bridge,
                           iface->link_state);
         error = EAGAIN;
@@ -1157,6 +1209,16 @@ wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
     }
 }
 
+/* Whether 'ovs''s commit may share its transaction: it only attaches ports
+ * to existing bridges and its caller allows it. */
+static bool
+can_share(const struct ovs_backend *ovs)
+{
+    const struct vplug_ctx *ctx = ovs->up.ctx;
+    return (ctx->share_commits && !ctx->dry_run && ovs->n_attaches
+            && !ovs->n_new_bridges && !ovs->n_detaches && !ovs->removes.n);
+}
+
 /* Sends the transaction of everything queued so far, so that ovs-vswitchd
  * reconfigures while the engine finishes the kernel side; commit() then
  * waits.  Errors surface in commit(), which builds the transaction again
@@ -1169,7 +1231,9 @@ ovs_commit_start(struct vplug_backend *backend)
 
     if (ovs->sent || backend->ctx->dry_run || !vswitch_is_ready(ovs->vs)
         || (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
-            && !ovs->removes.n)) {
+            && !ovs->removes.n)
+        || can_share(ovs)) {
+        /* A commit that may share its transaction waits for commit(). */
         return;
     }
     char *ignored = NULL;
@@ -1342,6 +1406,139 @@ ovs_settle(struct vplug_backend *backend, char **errp)
     return error;
 }
 
+
+/* The leader's work for 'batch' (of ovs_group_member, its own first): one
+ * transaction, built on the leader's replica, with every member's attaches;
+ * a member whose ports conflict gets its error and stays out.  Rebuilds
+ * when the database changed under it, as ovs_commit() does.  Once the
+ * transaction is in, waits for ovs-vswitchd to apply it, so that the
+ * commits that queue up meanwhile go out together in the next one. */
+static void
+lead_group(struct ovs_backend *leader, struct ovs_list *batch)
+{
+    const struct vplug_ctx *ctx = leader->up.ctx;
+    struct ovs_group_member *m;
+    long long int next_cfg = 0;
+    char *why = NULL;
+    size_t n_in = 0;
+    int error = 0;
+
+    for (int try = 1; ; try++) {
+        unsigned int seqno = vswitch_get_seqno(leader->vs);
+        struct vswitch_txn *txn = vswitch_txn_create(leader->vs);
+        n_in = 0;
+        LIST_FOR_EACH (m, node, batch) {
+            if (m->done) {
+                continue;
+            }
+            m->error = build_attaches(m->ovs, leader->vs, NULL, &m->why);
+            if (m->error) {
+                m->done = true;
+            } else {
+                build_attaches(m->ovs, leader->vs, txn, &why);
+                n_in++;
+            }
+        }
+        if (!n_in) {
+            vswitch_txn_destroy(txn);
+            return;
+        }
+        error = vswitch_txn_commit(txn, ctx->deadline, &next_cfg, &why);
+        vswitch_txn_destroy(txn);
+        if (error != EAGAIN) {
+            break;
+        }
+        free(why);
+        why = NULL;
+        if (try >= MAX_TRIES) {
+            why = xasprintf("ovsdb-server at %s: the database kept changing "
+                            "during %d attempts", ctx->db_remote, try);
+            break;
+        }
+        vswitch_wait_change(leader->vs, seqno,
+                            MIN(ctx->deadline, time_msec() + 200));
+    }
+
+    if (!error) {
+        VLOG_DBG("%zu commit%s shared one transaction", n_in,
+                 n_in == 1 ? "" : "s");
+        char *ignored = NULL;
+        wait_cur_cfg(leader, next_cfg, &ignored);
+        free(ignored);  /* Each member's own wait says it, if it must. */
+    }
+    LIST_FOR_EACH (m, node, batch) {
+        if (m->done) {
+            continue;
+        }
+        m->done = true;
+        if (!error) {
+            m->next_cfg = next_cfg;
+        } else if (n_in > 1) {
+            m->solo = true;
+        } else {
+            m->error = error;
+            m->why = why;
+            why = NULL;
+        }
+    }
+    free(why);
+}
+
+/* Group commit of attaches (a compute node booting 20 VMs sends 20 plugs at
+ * once): ovs-vswitchd reconfigures once per transaction, about 25 ms each
+ * on the userspace datapath whatever the number of ports, so 20
+ * transactions cost 20 times what one costs.  The first commit to come
+ * leads: it sends its transaction and waits for ovs-vswitchd to apply it;
+ * the commits that come meanwhile wait, and the first of them leads them
+ * all in one transaction.  A lone commit goes out at once, as before.
+ *
+ * Returns true if 'ovs''s attaches are in (or failed for good): then
+ * '*next_cfgp' or the error and '*errp' stand.  Returns false if the caller
+ * commits alone. */
+static bool
+group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
+             char **errp)
+{
+    struct ovs_group_member me = { .ovs = ovs };
+
+    ovs_mutex_lock(&group.mutex);
+    ovs_list_push_back(&group.queue, &me.node);
+    if (group.busy) {
+        VLOG_DBG("%s: waits to share a transaction", ovs->up.ctx->owner);
+    }
+    while (!me.done && group.busy) {
+        ovs_mutex_cond_wait(&group.cond, &group.mutex);
+    }
+    if (!me.done) {
+        struct ovs_list batch;
+        group.busy = true;
+        ovs_list_init(&batch);
+        ovs_list_splice(&batch, ovs_list_front(&group.queue), &group.queue);
+        ovs_mutex_unlock(&group.mutex);
+
+        lead_group(ovs, &batch);
+
+        ovs_mutex_lock(&group.mutex);
+        group.busy = false;
+        /* Members are on their threads' stacks: off the list before they
+         * return. */
+        struct ovs_group_member *m;
+        LIST_FOR_EACH_POP (m, node, &batch) {
+            ovs_list_init(&m->node);
+        }
+        xpthread_cond_broadcast(&group.cond);
+    }
+    ovs_mutex_unlock(&group.mutex);
+
+    if (me.solo) {
+        return false;
+    }
+    *next_cfgp = me.next_cfg;
+    *errorp = me.error;
+    *errp = me.why;
+    return true;
+}
+
 static int
 ovs_commit(struct vplug_backend *backend, char **errp)
 {
@@ -1365,7 +1562,9 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     bool removes_bridge = ovs->removes.n > 0;
 
     error = ensure_ready(ovs, errp);
-    for (int try = 1; !error; try++) {
+    bool shared = (!error && !ovs->sent && can_share(ovs)
+                   && group_commit(ovs, &next_cfg, &error, errp));
+    for (int try = 1; !error && !shared; try++) {
         struct vswitch_txn *txn = ovs->sent;
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
 

@@ -410,11 +410,17 @@ vif_plug(const struct vif_request *req, const struct engine_opts *opts,
     bool kept = false;
     o.shared_switches = &shared;
     o.settle = true;
+    o.share_commits = true;
     o.kept_not_readyp = &kept;
     error = engine_apply(topo, &o, errp);
     svec_destroy(&shared);
     *changedp = !error;
-    if (kept) {
+    if (error && !kept) {
+        char *why = *errp;
+        *errp = xasprintf("cannot plug '%s' in namespace '%s' on %s: %s",
+                          req->ifname, req->ns, req->sw, why);
+        free(why);
+    } else if (kept) {
         /* As os-vif and Neutron expect: the VIF stays, the agent learns it
          * is not ready and decides. */
         char *why = *errp;

@@ -352,10 +352,10 @@ plug_job(struct vplugd_job *job, const struct engine_opts *opts)
     bool changed = false;
 
     job->error = vif_plug(req, opts, &changed, &job->why);
+    /* The reply says what happened, not how (the engine's lines go to the
+     * log). */
+    ds_clear(&job->out);
     if (!job->error) {
-        /* The reply says what happened, not how (the engine's lines go to
-         * the log). */
-        ds_clear(&job->out);
         ds_put_format(&job->out, "%s %s in namespace %s on %s\n",
                       changed ? "plugged" : "already plugged:", req->ifname,
                       req->ns, req->sw);

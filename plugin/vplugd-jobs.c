@@ -22,6 +22,8 @@
 
 #include "engine.h"
 #include "ovsdb/vswitch.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "openvswitch/vlog.h"
 #include "vplugd.h"
@@ -29,8 +31,45 @@
 VLOG_DEFINE_THIS_MODULE(vplugd_jobs);
 
 /* Idle connections kept at most (beyond them, a finished job's connection
- * is closed). */
-#define MAX_IDLE_CONNS 8
+ * is closed).  A burst of plugs (a compute node booting VMs) finds one per
+ * request, instead of connecting and downloading the database first; each
+ * idle one costs a replica kept current, so after IDLE_TRIM_MS without a new
+ * request only IDLE_CONNS_KEPT stay. */
+#define MAX_IDLE_CONNS 32
+#define IDLE_CONNS_KEPT 8
+#define IDLE_TRIM_MS 10000
+
+/* The idle connections' thread: keeps them current, and after a burst
+ * closes those beyond IDLE_CONNS_KEPT. */
+static void *
+conns_main(void *d_)
+{
+    struct vplugd *d = d_;
+
+    for (;;) {
+        ovs_mutex_lock(&d->conns_mutex);
+        if (d->conns_exit) {
+            ovs_mutex_unlock(&d->conns_mutex);
+            return NULL;
+        }
+        while (d->n_idle_conns > IDLE_CONNS_KEPT
+               && time_msec() >= d->last_job_start + IDLE_TRIM_MS) {
+            vswitch_destroy(d->idle_conns[--d->n_idle_conns]);
+        }
+        for (size_t i = 0; i < d->n_idle_conns; i++) {
+            vswitch_run(d->idle_conns[i]);
+            vswitch_wait(d->idle_conns[i]);
+        }
+        if (d->n_idle_conns > IDLE_CONNS_KEPT) {
+            poll_timer_wait_until(d->last_job_start + IDLE_TRIM_MS);
+        }
+        ovs_mutex_unlock(&d->conns_mutex);
+
+        latch_wait(&d->conns_latch);
+        poll_block();
+        latch_poll(&d->conns_latch);
+    }
+}
 
 void
 jobs_init(struct vplugd *d)
@@ -38,6 +77,9 @@ jobs_init(struct vplugd *d)
     ovs_list_init(&d->jobs);
     ovs_mutex_init(&d->jobs_mutex);
     latch_init(&d->jobs_latch);
+    ovs_mutex_init(&d->conns_mutex);
+    latch_init(&d->conns_latch);
+    d->conns_thread = ovs_thread_create("vplug-conns", conns_main, d);
 }
 
 static void
@@ -58,21 +100,33 @@ job_free(struct vplugd_job *job)
 static void
 put_conn(struct vplugd *d, struct vswitch *vs)
 {
+    ovs_mutex_lock(&d->conns_mutex);
     if (d->n_idle_conns < MAX_IDLE_CONNS) {
         d->idle_conns = xrealloc(d->idle_conns, (d->n_idle_conns + 1)
                                  * sizeof *d->idle_conns);
         d->idle_conns[d->n_idle_conns++] = vs;
-    } else {
+        vs = NULL;
+    }
+    ovs_mutex_unlock(&d->conns_mutex);
+    if (vs) {
         vswitch_destroy(vs);
+    } else {
+        latch_set(&d->conns_latch);     /* It has one more to follow. */
     }
 }
 
 static struct vswitch *
 get_conn(struct vplugd *d)
 {
-    return (d->n_idle_conns
-            ? d->idle_conns[--d->n_idle_conns]
-            : vswitch_create(d->db_remote, true));
+    struct vswitch *vs = NULL;
+
+    ovs_mutex_lock(&d->conns_mutex);
+    d->last_job_start = time_msec();
+    if (d->n_idle_conns) {
+        vs = d->idle_conns[--d->n_idle_conns];
+    }
+    ovs_mutex_unlock(&d->conns_mutex);
+    return vs ? vs : vswitch_create(d->db_remote, true);
 }
 
 /* Sends 'job''s reply and frees it.  'job' is no longer in the list and its
@@ -107,12 +161,19 @@ jobs_destroy(struct vplugd *d)
         xpthread_join(job->thread, NULL);
         job_finish(d, job);
     }
+    ovs_mutex_lock(&d->conns_mutex);
+    d->conns_exit = true;
+    ovs_mutex_unlock(&d->conns_mutex);
+    latch_set(&d->conns_latch);
+    xpthread_join(d->conns_thread, NULL);
     for (size_t i = 0; i < d->n_idle_conns; i++) {
         vswitch_destroy(d->idle_conns[i]);
     }
     free(d->idle_conns);
     d->idle_conns = NULL;
     d->n_idle_conns = 0;
+    latch_destroy(&d->conns_latch);
+    ovs_mutex_destroy(&d->conns_mutex);
     latch_destroy(&d->jobs_latch);
     ovs_mutex_destroy(&d->jobs_mutex);
 }
@@ -190,11 +251,6 @@ jobs_run(struct vplugd *d)
     struct ovs_list finished = OVS_LIST_INITIALIZER(&finished);
     struct vplugd_job *job;
 
-    /* Idle connections follow the database, so that the next job finds
-     * them current. */
-    for (size_t i = 0; i < d->n_idle_conns; i++) {
-        vswitch_run(d->idle_conns[i]);
-    }
     if (!latch_poll(&d->jobs_latch)) {
         return;
     }
@@ -216,9 +272,6 @@ jobs_run(struct vplugd *d)
 void
 jobs_wait(struct vplugd *d)
 {
-    for (size_t i = 0; i < d->n_idle_conns; i++) {
-        vswitch_wait(d->idle_conns[i]);
-    }
     latch_wait(&d->jobs_latch);
 }
 

@@ -111,13 +111,23 @@ struct vplugd {
     /* Requests in progress: each runs in a worker thread of its own, with
      * a database connection lent from 'idle_conns' (never 'vs'), and hands
      * its result back through 'jobs_latch'; the loop sends the deferred
-     * reply.  Only the main thread touches 'jobs' and 'idle_conns'; a
-     * worker writes only its own job, and 'done' under 'jobs_mutex'. */
+     * reply.  Only the main thread touches 'jobs'; a worker writes only its
+     * own job, and 'done' under 'jobs_mutex'.  The idle connections follow
+     * the database in a thread of their own ('conns_thread'), so that a
+     * large change (a 500-host apply) is not parsed once per idle replica
+     * on the loop. */
     struct ovs_list jobs;               /* Of struct vplugd_job. */
     struct ovs_mutex jobs_mutex;
     struct latch jobs_latch;
-    struct vswitch **idle_conns;        /* Connections no job holds. */
-    size_t n_idle_conns;
+    struct ovs_mutex conns_mutex;
+    struct vswitch **idle_conns OVS_GUARDED;    /* Connections no job
+                                                 * holds. */
+    size_t n_idle_conns OVS_GUARDED;
+    long long int last_job_start OVS_GUARDED;   /* time_msec() of the last
+                                                 * job. */
+    bool conns_exit OVS_GUARDED;
+    struct latch conns_latch;           /* Wakes 'conns_thread'. */
+    pthread_t conns_thread;
 
     /* Spare namespaces, made while idle. */
     struct netns_pool *pool;

@@ -225,6 +225,106 @@ test_unixctl_many(int argc, char *argv[])
 }
 VPLUG_TEST("unixctl-many", "PATH N COMMAND", test_unixctl_many)
 
+/* Substitutes 'i' for each "%d" in 'arg' and returns it as a JSON string
+ * (a new one). */
+static char *
+burst_param(const char *arg, int i)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (const char *p = arg; *p; p++) {
+        if (p[0] == '%' && p[1] == 'd') {
+            ds_put_format(&s, "%d", i);
+            p++;
+        } else {
+            ds_put_char(&s, *p);
+        }
+    }
+    json_t *j = vjson_string(ds_cstr(&s));
+    char *dump = json_dumps(j, JSON_ENCODE_ANY);
+    json_decref(j);
+    ds_destroy(&s);
+    return dump;
+}
+
+/* "unixctl-burst PATH N together|one-by-one METHOD ARG...": N requests
+ * METHOD ARG... (each "%d" in an ARG becomes the request's number, 1 to
+ * N), as an agent holding its sockets sends them: either all at once on N
+ * connections made beforehand, then every reply read; or each on its own
+ * connection once the previous one was answered.  Prints the distinct
+ * replies with their counts, and on stderr how long it took from the first
+ * send to the last reply. */
+static int
+test_unixctl_burst(int argc, char *argv[])
+{
+    int n;
+    if (argc < 5 || !str_to_int(argv[2], 10, &n) || n < 1
+        || (strcmp(argv[3], "together") && strcmp(argv[3], "one-by-one"))) {
+        fprintf(stderr, "usage: unixctl-burst PATH N together|one-by-one "
+                "METHOD ARG...\n");
+        return 2;
+    }
+    bool together = !strcmp(argv[3], "together");
+
+    char **reqs = xcalloc(n, sizeof *reqs);
+    for (int i = 0; i < n; i++) {
+        struct ds req = DS_EMPTY_INITIALIZER;
+        ds_put_format(&req, "{\"id\":%d,\"method\":\"%s\",\"params\":[",
+                      i + 1, argv[4]);
+        for (int a = 5; a < argc; a++) {
+            char *param = burst_param(argv[a], i + 1);
+            ds_put_format(&req, "%s%s", a > 5 ? "," : "", param);
+            free(param);
+        }
+        ds_put_cstr(&req, "]}");
+        reqs[i] = ds_steal_cstr(&req);
+    }
+
+    int *fds = xcalloc(n, sizeof *fds);
+    if (together) {
+        for (int i = 0; i < n; i++) {
+            fds[i] = connect_unix(argv[1]);
+        }
+    }
+    struct svec replies = SVEC_EMPTY_INITIALIZER;
+    long long int start = time_msec();
+    for (int i = 0; together && i < n; i++) {
+        CHECK(send_all(fds[i], reqs[i], strlen(reqs[i])));
+    }
+    for (int i = 0; i < n; i++) {
+        if (!together) {
+            fds[i] = connect_unix(argv[1]);
+            CHECK(send_all(fds[i], reqs[i], strlen(reqs[i])));
+        }
+        struct ds out = DS_EMPTY_INITIALIZER;
+        read_reply(fds[i], 60000, &out);
+        ds_chomp(&out, '\n');
+        svec_add(&replies, ds_cstr(&out));
+        ds_destroy(&out);
+        close(fds[i]);
+    }
+    long long int elapsed = time_msec() - start;
+
+    svec_sort(&replies);
+    for (size_t i = 0; i < replies.n; ) {
+        size_t j = i;
+        while (j < replies.n && !strcmp(replies.names[i], replies.names[j])) {
+            j++;
+        }
+        printf("%zu x %s\n", j - i, replies.names[i]);
+        i = j;
+    }
+    fprintf(stderr, "%d requests %s: %lld ms\n", n, argv[3], elapsed);
+    svec_destroy(&replies);
+    for (int i = 0; i < n; i++) {
+        free(reqs[i]);
+    }
+    free(reqs);
+    free(fds);
+    return 0;
+}
+VPLUG_TEST("unixctl-burst", "PATH N together|one-by-one METHOD ARG...",
+           test_unixctl_burst)
+
 /* "unixctl-halfopen PATH N COMMAND...": opens N connections that each send
  * half a request and then stay silent, runs COMMAND while they are held,
  * and exits with COMMAND's status.  Prints how many of the N the server let

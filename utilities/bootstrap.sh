@@ -108,5 +108,13 @@ for target in distcheck check-deb; do
         echo "$target: FAILED (see $build/$target.log)"
     fi
 done
+# CI shows only the end of what it printed: the end of each failed test's
+# log goes here, just before the count.
+for n in $(sed -nE 's/^ *([0-9]+): .* FAILED.*/\1/p' "$log" | head -3); do
+    dir=$build/tests/testsuite.dir/$(printf %03d "$n")
+    [ -d "$dir" ] || dir=$build/tests/testsuite.dir/$n
+    echo "== end of the log of failed test $n ($dir/testsuite.log)"
+    tail -40 "$dir/testsuite.log" 2>/dev/null
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
