@@ -125,16 +125,19 @@ struct vplug_backend_class {
      * is ready (OVS: ofport assigned and link up) or ctx->deadline. */
     int (*commit)(struct vplug_backend *, char **errp);
 
-    /* After the engine recorded the apply that the last commit() was part
-     * of, waits until each port attached in it is ready for what works
-     * beyond the switch, or ctx->deadline.  OVS: on the integration bridge
+    /* After the engine recorded the apply of 'topo' (effective), waits
+     * until each of its ports on this backend's switches is ready for what
+     * works beyond the switch, or ctx->deadline: those this run attached
+     * and those that were there already (a retry after a timeout must wait
+     * as the first try did).  OVS: on the integration bridge
      * that ovn-controller manages (the Open_vSwitch row's
      * external_ids:ovn-remote is set and ovn-bridge, default br-int, names
      * the bridge), a port with an iface-id is ready once ovn-controller
      * marked it external_ids:ovn-installed=true.  A failure undoes nothing:
      * the ports stay, and the sentence names the port and why it is not
      * ready.  May be NULL (nothing beyond the switch to wait for). */
-    int (*settle)(struct vplug_backend *, char **errp);
+    int (*settle)(struct vplug_backend *, const struct topology *topo,
+                  char **errp);
 
     /* Removes at once the ports named in 'ifnames' that are ctx->owner's,
      * on whatever switch holds them, and waits until the switch applied

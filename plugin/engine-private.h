@@ -214,7 +214,8 @@ int attach_ports(struct engine *e, const struct topology *eff,
                  struct undo_log *log, char **errp);
 void start_commit_backends(struct engine *e);
 int commit_backends(struct engine *e, char **errp);
-int settle_backends(struct engine *e, char **errp);
+int settle_backends(struct engine *e, const struct topology *eff,
+                    char **errp);
 void abort_backends(struct engine *e);
 void remove_stale_ports(struct engine *e, const struct topology *eff);
 int detach_link_ports(struct engine *e, const struct topology *eff,

@@ -221,12 +221,12 @@ commit_backends(struct engine *e, char **errp)
 /* Waits, after an apply was recorded, until what every open backend
  * attached is ready beyond the switch (settle() in backend.h). */
 int
-settle_backends(struct engine *e, char **errp)
+settle_backends(struct engine *e, const struct topology *eff, char **errp)
 {
     for (size_t k = 0; k < ARRAY_SIZE(e->backends); k++) {
         struct vplug_backend *b = e->backends[k];
         if (b && b->class->settle) {
-            int error = b->class->settle(b, errp);
+            int error = b->class->settle(b, eff, errp);
             if (error) {
                 return error;
             }

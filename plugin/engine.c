@@ -678,7 +678,7 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
          * install it) stays, as an agent expects, for an unplug or destroy
          * to remove. */
         changing = false;
-        error = opts->settle ? settle_backends(&e, errp) : 0;
+        error = opts->settle ? settle_backends(&e, eff, errp) : 0;
         if (error && opts->kept_not_readyp) {
             *opts->kept_not_readyp = true;
         }

@@ -1309,15 +1309,33 @@ ovn_bridge(const struct vswitch_root *root)
             : NULL);
 }
 
-/* Records, from the attaches of the commit that just succeeded, the ports
- * with an iface-id on the bridge that ovn-controller manages, for
- * settle(). */
 static void
-collect_ovn_waits(struct ovs_backend *ovs)
+add_ovn_wait(struct ovs_backend *ovs, const char *bridge, const char *ifname,
+             const char *iface_id)
+{
+    for (size_t i = 0; i < ovs->n_ovn_waits; i++) {
+        if (!strcmp(ovs->ovn_waits[i].ifname, ifname)) {
+            return;
+        }
+    }
+    ovs->ovn_waits = xrealloc(ovs->ovn_waits, (ovs->n_ovn_waits + 1)
+                              * sizeof *ovs->ovn_waits);
+    ovs->ovn_waits[ovs->n_ovn_waits++] = (struct ovs_ovn_wait) {
+        .bridge = xstrdup(bridge),
+        .ifname = xstrdup(ifname),
+        .iface_id = xstrdup(iface_id),
+    };
+}
+
+/* Records, for settle(), the ports with an iface-id on the bridge that
+ * ovn-controller manages: from the attaches of the commit that just
+ * succeeded, and, if 'topo' is nonnull, every end of 'topo' on that bridge
+ * (as an OVS switch) whose Interface is in the database. */
+static void
+collect_ovn_waits(struct ovs_backend *ovs, const struct topology *topo)
 {
     struct vswitch_root root;
 
-    clear_ovn_waits(ovs);
     if (vswitch_get_root(ovs->vs, &root)) {
         return;
     }
@@ -1326,13 +1344,28 @@ collect_ovn_waits(struct ovs_backend *ovs)
         const struct ovs_attach *a = &ovs->attaches[i];
         const char *iface_id = smap_get(&a->iface_external_ids, "iface-id");
         if (iface_id && !strcmp(a->bridge, br_int)) {
-            ovs->ovn_waits = xrealloc(ovs->ovn_waits, (ovs->n_ovn_waits + 1)
-                                      * sizeof *ovs->ovn_waits);
-            ovs->ovn_waits[ovs->n_ovn_waits++] = (struct ovs_ovn_wait) {
-                .bridge = xstrdup(a->bridge),
-                .ifname = xstrdup(a->ifname),
-                .iface_id = xstrdup(iface_id),
-            };
+            add_ovn_wait(ovs, a->bridge, a->ifname, iface_id);
+        }
+    }
+    const struct topo_switch *sw = (br_int && topo
+                                    ? topology_find_switch(topo, br_int)
+                                    : NULL);
+    for (size_t i = 0; sw && sw->kind == TOPO_SW_OVS && i < topo->n_links;
+         i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct topo_end *end = &topo->links[i].ends[j];
+            if (!end->sw || strcmp(end->sw, br_int)) {
+                continue;
+            }
+            for (size_t k = 0; k < end->n_external_ids; k++) {
+                const struct topo_kv *kv = &end->external_ids[k];
+                struct vswitch_iface *iface;
+                if (!strcmp(kv->key, "iface-id")
+                    && (iface = vswitch_iface_find(ovs->vs, end->ifname))) {
+                    add_ovn_wait(ovs, br_int, end->ifname, kv->value);
+                    vswitch_iface_free(iface);
+                }
+            }
         }
     }
     vswitch_root_destroy(&root);
@@ -1379,7 +1412,8 @@ why_not_installed(const struct ovs_backend *ovs, const struct ovs_ovn_wait *w)
  * bind, within ctx->deadline, on the poll loop (vswitch_wait_change()):
  * the caller's thread blocks, no other. */
 static int
-ovs_settle(struct vplug_backend *backend, char **errp)
+ovs_settle(struct vplug_backend *backend, const struct topology *topo,
+           char **errp)
 {
     struct ovs_backend *ovs = ovs_backend_cast(backend);
     const struct vplug_ctx *ctx = backend->ctx;
@@ -1387,17 +1421,20 @@ ovs_settle(struct vplug_backend *backend, char **errp)
     int error = 0;
 
     *errp = NULL;
+    collect_ovn_waits(ovs, topo);
+    bool waited = false;
     for (size_t i = 0; i < ovs->n_ovn_waits; ) {
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
         if (ovn_installed(ovs, &ovs->ovn_waits[i])) {
             i++;
-        } else if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
+        } else if ((waited = true,
+                    vswitch_wait_change(ovs->vs, seqno, ctx->deadline))) {
             *errp = why_not_installed(ovs, &ovs->ovn_waits[i]);
             error = ETIMEDOUT;
             break;
         }
     }
-    if (!error && ovs->n_ovn_waits) {
+    if (!error && waited) {
         VLOG_INFO("%zu port%s installed by ovn-controller in %lld ms",
                   ovs->n_ovn_waits, ovs->n_ovn_waits == 1 ? "" : "s",
                   time_msec() - start);
@@ -1612,7 +1649,8 @@ ovs_commit(struct vplug_backend *backend, char **errp)
             error = wait_ready(ovs, next_cfg, errp);
         }
         if (!error) {
-            collect_ovn_waits(ovs);
+            clear_ovn_waits(ovs);
+            collect_ovn_waits(ovs, NULL);
         }
     } else if (!error && removes_bridge) {
         /* A removed bridge takes kernel devices of ovs-vswitchd's with it

@@ -364,6 +364,7 @@ vif_plug(const struct vif_request *req, const struct engine_opts *opts,
 {
     struct topology *topo = vif_topology(req);
     struct topology *old = NULL;
+    bool already = false;
     int error;
 
     *errp = NULL;
@@ -392,15 +393,20 @@ vif_plug(const struct vif_request *req, const struct engine_opts *opts,
             goto out;
         }
 
-        /* Plugged the same way: nothing to do unless something is
-         * missing. */
+        /* Plugged the same way: "already plugged" unless something is
+         * missing.  Either way the apply below runs: it changes nothing
+         * that is there, and it is what waits, as the first plug did, for
+         * the port to be ready beyond the switch (a retry after a plug
+         * that timed out waiting for ovn-installed must not answer that
+         * all is well). */
         struct ds drift = DS_EMPTY_INITIALIZER;
         int n_missing = 0;
         error = engine_check(topo->name, opts, &drift, &n_missing, errp);
         ds_destroy(&drift);
-        if (error || !n_missing) {
+        if (error) {
             goto out;
         }
+        already = !n_missing;
     }
     free(err);
 
@@ -411,10 +417,15 @@ vif_plug(const struct vif_request *req, const struct engine_opts *opts,
     o.shared_switches = &shared;
     o.settle = true;
     o.share_commits = true;
+    if (already) {
+        /* Nothing changes: the lines of how are noise. */
+        o.report = NULL;
+        o.progress = NULL;
+    }
     o.kept_not_readyp = &kept;
     error = engine_apply(topo, &o, errp);
     svec_destroy(&shared);
-    *changedp = !error;
+    *changedp = !error && !already;
     if (error && !kept) {
         char *why = *errp;
         *errp = xasprintf("cannot plug '%s' in namespace '%s' on %s: %s",

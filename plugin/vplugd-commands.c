@@ -230,8 +230,11 @@ static void
 apply_job(struct vplugd_job *job, const struct engine_opts *opts)
 {
     const struct topology *topo = job->aux;
+    struct engine_opts o = *opts;
 
-    job->error = engine_apply(topo, opts, &job->why);
+    /* As "vplug apply": ready beyond the switch too (settle()). */
+    o.settle = true;
+    job->error = engine_apply(topo, &o, &job->why);
     if (!job->error) {
         ds_put_format(&job->out, "applied topology %s\n", topo->name);
     }

@@ -91,10 +91,11 @@ fi
 # The release tarball builds and its root-free tests pass (make distcheck);
 # the Debian package builds, installs with dpkg -i, runs the seed's OVS
 # scenario and purges cleanly (make check-deb; it puts the machine's package
-# set back).  Each counts as one test.  The package reuses the library this
+# set back); each libFuzzer target runs 20 s from its seed corpus (make
+# fuzz-run).  Each counts as one test.  The package reuses the library this
 # build made from openvswitch-source.
 ovs_tree=$top/$build/ovs
-for target in distcheck check-deb; do
+for target in distcheck check-deb fuzz-run; do
     echo "== make $target"
     if make -s -C $build $target \
             TESTSUITEFLAGS="-j$jobs -k topology -k completion" \

@@ -293,6 +293,9 @@ apply_topology(struct topology *topo)
     sigaction(SIGTERM, &sa, NULL);
 
     engine_opts_init(&eo);
+    /* Ready means ready beyond the switch too: on an integration bridge
+     * that ovn-controller manages, installed by OVN. */
+    eo.settle = true;
     json_object_name = topo->name;
     struct svec existed = SVEC_EMPTY_INITIALIZER;
     char *before = NULL;
