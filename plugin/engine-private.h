@@ -211,7 +211,8 @@ int choose_backends(struct engine *e, const struct topology *topo,
 int setup_switches(struct engine *e, const struct topology *eff,
                    struct state *st, struct undo_log *log, char **errp);
 int attach_ports(struct engine *e, const struct topology *eff,
-                 struct undo_log *log, char **errp);
+                 const struct topology *old_eff, struct undo_log *log,
+                 char **errp);
 void start_commit_backends(struct engine *e);
 int commit_backends(struct engine *e, char **errp);
 int settle_backends(struct engine *e, const struct topology *eff,

@@ -168,9 +168,30 @@ setup_switches(struct engine *e, const struct topology *eff,
     return 0;
 }
 
+/* Whether 'topo' has an end 'ifname' on switch 'sw'. */
+static bool
+has_switch_end(const struct topology *topo, const char *sw,
+               const char *ifname)
+{
+    for (size_t i = 0; topo && i < topo->n_links; i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct topo_end *end = &topo->links[i].ends[j];
+            if (end->sw && !strcmp(end->sw, sw)
+                && !strcmp(end->ifname, ifname)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Attaches every switch end of 'eff'.  A rollback detaches those this run
+ * added, not those that 'old_eff' (the previous apply, complete; or NULL)
+ * had already: a re-apply that fails must leave the topology as it was. */
 int
 attach_ports(struct engine *e, const struct topology *eff,
-             struct undo_log *log, char **errp)
+             const struct topology *old_eff, struct undo_log *log,
+             char **errp)
 {
     for (size_t i = 0; i < eff->n_links; i++) {
         for (int j = 0; j < 2; j++) {
@@ -184,7 +205,10 @@ attach_ports(struct engine *e, const struct topology *eff,
             if (error) {
                 return error;
             }
-            undo_push(log, UNDO_PORT, NULL, end->ifname, sw->name, sw->kind);
+            if (!has_switch_end(old_eff, sw->name, end->ifname)) {
+                undo_push(log, UNDO_PORT, NULL, end->ifname, sw->name,
+                          sw->kind);
+            }
         }
     }
     return 0;

@@ -635,7 +635,9 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     VLOG_DBG("apply: links made after %lld ms", time_msec() - start);
     if (!error) {
-        error = attach_ports(&e, eff, &log, errp);
+        error = attach_ports(&e, eff,
+                             has_old && !old.applying ? old_eff : NULL,
+                             &log, errp);
     }
     if (!error) {
         /* The devices exist: the switch side works on its part (OVS:

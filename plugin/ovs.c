@@ -1422,19 +1422,17 @@ ovs_settle(struct vplug_backend *backend, const struct topology *topo,
 
     *errp = NULL;
     collect_ovn_waits(ovs, topo);
-    bool waited = false;
     for (size_t i = 0; i < ovs->n_ovn_waits; ) {
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
         if (ovn_installed(ovs, &ovs->ovn_waits[i])) {
             i++;
-        } else if ((waited = true,
-                    vswitch_wait_change(ovs->vs, seqno, ctx->deadline))) {
+        } else if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
             *errp = why_not_installed(ovs, &ovs->ovn_waits[i]);
             error = ETIMEDOUT;
             break;
         }
     }
-    if (!error && waited) {
+    if (!error && ovs->n_ovn_waits) {
         VLOG_INFO("%zu port%s installed by ovn-controller in %lld ms",
                   ovs->n_ovn_waits, ovs->n_ovn_waits == 1 ? "" : "s",
                   time_msec() - start);
