@@ -10,10 +10,19 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) $(CPPFLAGS)
 # Everything the targets link besides vplug's own code, in one place.
-FUZZ_LINK = $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a $(LIBNL_ROUTE_LIBS) \
-	$(LIBNL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) -latomic -lm -lpthread
+FUZZ_LINK = $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a $(FUZZ_OVS_DEPS) \
+	$(LIBNL_ROUTE_LIBS) $(LIBNL_LIBS) $(JANSSON_LIBS) $(OPENSSL_LIBS) \
+	-latomic -lm -lpthread
+# What libopenvswitch itself links (libcap-ng when its configure found it),
+# as libtool records it, with its own .la helpers as the archives in .libs.
+FUZZ_OVS_DEPS = $(shell sed -n "s/^dependency_libs='\(.*\)'$$/\1/p" \
+	$(OVS_BUILDDIR)/lib/libopenvswitch.la 2>/dev/null \
+	| sed 's|\([^ ]*\)/\([^ /]*\)\.la|\1/.libs/\2.a|g')
 FUZZ_LIB_SRCS = $(filter %.c,$(lib_libvplug_la_SOURCES))
-FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS))
+# Generated into the build tree (the OVN Northbound IDL).
+FUZZ_LIB_BUILT_SRCS = $(filter %.c,$(nodist_lib_libvplug_la_SOURCES))
+FUZZ_LIB_OBJECTS = $(patsubst %.c,tests/fuzz/obj/%.o,$(FUZZ_LIB_SRCS)) \
+	$(patsubst %.c,tests/fuzz/built/%.o,$(FUZZ_LIB_BUILT_SRCS))
 FUZZ_LIB = tests/fuzz/libvplug-fuzz.a
 FUZZ_BINS = $(patsubst %,tests/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
@@ -31,6 +40,11 @@ fuzz: $(FUZZ_BINS)
 
 $(FUZZ_LIB_OBJECTS): $(filter %.h,$(lib_libvplug_la_SOURCES))
 tests/fuzz/obj/%.o: $(srcdir)/%.c
+	@mkdir -p $(@D)
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+
+tests/fuzz/built/%.o: %.c
 	@mkdir -p $(@D)
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) \
 		-fsanitize=fuzzer-no-link -c $< -o $@
