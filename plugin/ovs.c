@@ -106,8 +106,11 @@ struct ovs_group_member {
     struct ovs_backend *ovs;    /* Its owner's; the leader reads only its
                                  * queue and its context. */
 
-    /* Set by the leader. */
-    bool done;
+    bool done;                  /* Under 'group.mutex': the leader is done
+                                 * with it. */
+
+    /* Set by the leader before 'done'. */
+    bool decided;               /* Its outcome below is set. */
     bool solo;                  /* The shared transaction failed: commit
                                  * alone, so that one request's fault is
                                  * not everyone's. */
@@ -1463,12 +1466,12 @@ lead_group(struct ovs_backend *leader, struct ovs_list *batch)
         struct vswitch_txn *txn = vswitch_txn_create(leader->vs);
         n_in = 0;
         LIST_FOR_EACH (m, node, batch) {
-            if (m->done) {
+            if (m->decided) {
                 continue;
             }
             m->error = build_attaches(m->ovs, leader->vs, NULL, &m->why);
             if (m->error) {
-                m->done = true;
+                m->decided = true;
             } else {
                 build_attaches(m->ovs, leader->vs, txn, &why);
                 n_in++;
@@ -1502,10 +1505,10 @@ lead_group(struct ovs_backend *leader, struct ovs_list *batch)
         free(ignored);  /* Each member's own wait says it, if it must. */
     }
     LIST_FOR_EACH (m, node, batch) {
-        if (m->done) {
+        if (m->decided) {
             continue;
         }
-        m->done = true;
+        m->decided = true;
         if (!error) {
             m->next_cfg = next_cfg;
         } else if (n_in > 1) {
@@ -1560,6 +1563,7 @@ group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
         struct ovs_group_member *m;
         LIST_FOR_EACH_POP (m, node, &batch) {
             ovs_list_init(&m->node);
+            m->done = true;
         }
         xpthread_cond_broadcast(&group.cond);
     }
