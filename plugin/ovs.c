@@ -95,8 +95,9 @@ struct ovs_backend {
                                  * taken by commit(). */
     struct svec type_notes;     /* "SWITCH\tWHY": port type fallbacks, for
                                  * dataplane() to report. */
-    struct ovs_ovn_wait *ovn_waits;     /* What the last commit attached on
-                                         * an OVN-managed bridge. */
+    struct ovs_ovn_wait *ovn_waits;     /* What settle() waits for: the
+                                         * topology's ports on an
+                                         * OVN-managed bridge. */
     size_t n_ovn_waits;
 };
 
@@ -1331,9 +1332,9 @@ add_ovn_wait(struct ovs_backend *ovs, const char *bridge, const char *ifname,
 }
 
 /* Records, for settle(), the ports with an iface-id on the bridge that
- * ovn-controller manages: from the attaches of the commit that just
- * succeeded, and, if 'topo' is nonnull, every end of 'topo' on that bridge
- * (as an OVS switch) whose Interface is in the database. */
+ * ovn-controller manages: every end of 'topo' on that bridge (as an OVS
+ * switch) whose Interface is in the database, whether this run attached it
+ * or an earlier one did. */
 static void
 collect_ovn_waits(struct ovs_backend *ovs, const struct topology *topo)
 {
@@ -1343,14 +1344,7 @@ collect_ovn_waits(struct ovs_backend *ovs, const struct topology *topo)
         return;
     }
     const char *br_int = ovn_bridge(&root);
-    for (size_t i = 0; br_int && i < ovs->n_attaches; i++) {
-        const struct ovs_attach *a = &ovs->attaches[i];
-        const char *iface_id = smap_get(&a->iface_external_ids, "iface-id");
-        if (iface_id && !strcmp(a->bridge, br_int)) {
-            add_ovn_wait(ovs, a->bridge, a->ifname, iface_id);
-        }
-    }
-    const struct topo_switch *sw = (br_int && topo
+    const struct topo_switch *sw = (br_int
                                     ? topology_find_switch(topo, br_int)
                                     : NULL);
     for (size_t i = 0; sw && sw->kind == TOPO_SW_OVS && i < topo->n_links;
@@ -1587,7 +1581,6 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     int error;
 
     *errp = NULL;
-    clear_ovn_waits(ovs);
     if (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
         && !ovs->removes.n) {
         return 0;
@@ -1649,10 +1642,6 @@ ovs_commit(struct vplug_backend *backend, char **errp)
             free(*errp);
             *errp = NULL;
             error = wait_ready(ovs, next_cfg, errp);
-        }
-        if (!error) {
-            clear_ovn_waits(ovs);
-            collect_ovn_waits(ovs, NULL);
         }
     } else if (!error && removes_bridge) {
         /* A removed bridge takes kernel devices of ovs-vswitchd's with it

@@ -178,6 +178,23 @@ test_unixctl_huge(int argc, char *argv[])
 }
 VPLUG_TEST("unixctl-huge", "PATH SIZE", test_unixctl_huge)
 
+/* Prints the distinct replies in 'replies' (sorted on the way) with their
+ * counts, as "N x REPLY". */
+static void
+print_reply_counts(struct svec *replies)
+{
+    svec_sort(replies);
+    for (size_t i = 0; i < replies->n; ) {
+        size_t j = i;
+        while (j < replies->n
+               && !strcmp(replies->names[i], replies->names[j])) {
+            j++;
+        }
+        printf("%zu x %s\n", j - i, replies->names[i]);
+        i = j;
+    }
+}
+
 /* "unixctl-many PATH N COMMAND": N clients connect at once, each sends
  * COMMAND (no arguments) and reads its reply; prints the distinct
  * replies with their counts. */
@@ -210,15 +227,7 @@ test_unixctl_many(int argc, char *argv[])
         ds_destroy(&out);
         close(fds[i]);
     }
-    svec_sort(&replies);
-    for (size_t i = 0; i < replies.n; ) {
-        size_t j = i;
-        while (j < replies.n && !strcmp(replies.names[i], replies.names[j])) {
-            j++;
-        }
-        printf("%zu x %s\n", j - i, replies.names[i]);
-        i = j;
-    }
+    print_reply_counts(&replies);
     svec_destroy(&replies);
     free(fds);
     return 0;
@@ -304,15 +313,7 @@ test_unixctl_burst(int argc, char *argv[])
     }
     long long int elapsed = time_msec() - start;
 
-    svec_sort(&replies);
-    for (size_t i = 0; i < replies.n; ) {
-        size_t j = i;
-        while (j < replies.n && !strcmp(replies.names[i], replies.names[j])) {
-            j++;
-        }
-        printf("%zu x %s\n", j - i, replies.names[i]);
-        i = j;
-    }
+    print_reply_counts(&replies);
     fprintf(stderr, "%d requests %s: %lld ms\n", n, argv[3], elapsed);
     svec_destroy(&replies);
     for (int i = 0; i < n; i++) {
