@@ -23,6 +23,7 @@ sbin_PROGRAMS += plugin/vplugd
 plugin_vplugd_SOURCES = \
 	plugin/vplugd.c plugin/vplugd.h \
 	plugin/vplugd-commands.c \
+	plugin/vplugd-gate.c plugin/vplugd-gate.h \
 	plugin/vplugd-heal.c \
 	plugin/vplugd-jobs.c \
 	plugin/vplugd-status.c

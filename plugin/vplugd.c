@@ -38,6 +38,7 @@
 #include "vplug-util.h"
 #include "timeval.h"
 #include "vplugd.h"
+#include "vplugd-gate.h"
 #include "vswitch.h"
 
 VLOG_DEFINE_THIS_MODULE(vplugd);
@@ -79,6 +80,7 @@ report_memory(const struct vplugd *d)
 
     simap_put(&usage, "topologies", d->n_topos);
     simap_put(&usage, "spare-namespaces", netns_pool_count(d->pool));
+    simap_put(&usage, "control-connections", ctl_gate_n_conns(d->gate));
     memory_report(&usage);
     simap_destroy(&usage);
 }
@@ -111,12 +113,55 @@ raise_nofile_limit(void)
     }
 }
 
+/* Opens the control socket: the gate on the socket the operator names (or
+ * OVS's default for the daemon), and OVS's unixctl server behind it on the
+ * same path with ".inner" appended.  Returns the unixctl server, or NULL
+ * with --unixctl=none. */
+static struct unixctl_server *
+start_control(struct vplugd *d)
+{
+    if (d->unixctl_path && !strcmp(d->unixctl_path, "none")) {
+        return NULL;
+    }
+    char *path = (d->unixctl_path
+                  ? abs_file_name(ovs_rundir(), d->unixctl_path)
+                  : xasprintf("%s/%s.%ld.ctl", ovs_rundir(),
+                              ovs_get_program_name(), (long) getpid()));
+    char *inner = xasprintf("%s.inner", path);
+    char *why = NULL;
+    int error = ctl_gate_create(path, inner, &d->gate_limits, &d->gate,
+                                &why);
+    if (error) {
+        ovs_fatal_status(1, "%s", why);
+    }
+
+    struct unixctl_server *server;
+    error = unixctl_server_create(inner, &server);
+    if (error) {
+        /* unixctl_server_create() said why. */
+        exit(EXIT_FAILURE);
+    }
+    /* Only root talks to vplugd: it creates and deletes namespaces. */
+    if (chmod(inner, 0700) < 0) {
+        ovs_fatal(errno, "cannot restrict the control socket %s to its "
+                  "owner", inner);
+    }
+    free(inner);
+    free(path);
+    return server;
+}
+
 int
 main(int argc, char *argv[])
 {
     struct vplugd d = { .start_time = time_msec(), .nl_fd = -1,
                         .n_spares = SPARE_NAMESPACES,
-                        .timeout_ms = 30000 };
+                        .timeout_ms = 30000,
+                        .gate_limits = {
+                            .idle_ms = CTL_GATE_IDLE_MS,
+                            .max_request = CTL_GATE_MAX_REQUEST,
+                            .max_conns = CTL_GATE_MAX_CONNS,
+                        } };
     struct unixctl_server *server;
     int error;
 
@@ -143,16 +188,7 @@ main(int argc, char *argv[])
         d.db_remote = sandbox_db_remote(d.sandbox_dir);
     }
 
-    error = unixctl_server_create(d.unixctl_path, &server);
-    if (error) {
-        /* unixctl_server_create() said why. */
-        exit(EXIT_FAILURE);
-    }
-    /* Only root talks to vplugd: it creates and deletes namespaces. */
-    if (server && chmod(unixctl_server_get_path(server), 0700) < 0) {
-        ovs_fatal(errno, "cannot restrict the control socket %s to its "
-                  "owner", unixctl_server_get_path(server));
-    }
+    server = start_control(&d);
     jobs_init(&d);
     register_commands(&d);
     heal_init(&d);
@@ -171,11 +207,13 @@ main(int argc, char *argv[])
         if (d.exiting) {
             break;
         }
+        ctl_gate_run(d.gate);
         jobs_run(&d);
         heal_run(&d);
         pool_run(&d);
         memory_wait();
         unixctl_server_wait(server);
+        ctl_gate_wait(d.gate);
         jobs_wait(&d);
         heal_wait(&d);
         pool_wait(&d);
@@ -185,7 +223,10 @@ main(int argc, char *argv[])
     VLOG_INFO("vplugd exiting (%s)", d.exiting ? "exit command" : "signal");
 
     jobs_destroy(&d);
+    /* The reply to "exit", and those the jobs gave as they ended. */
+    ctl_gate_flush(d.gate, time_msec() + 1000);
     unixctl_server_destroy(server);
+    ctl_gate_destroy(d.gate);
     heal_destroy(&d);
     netns_pool_destroy(d.pool);
     free(d.db_remote);
@@ -211,10 +252,16 @@ usage(void)
            "  --spare-namespaces=N    namespaces made ahead of need "
            "(default: %d; 0: none)\n"
            "  --timeout=SECONDS       bound on the waits of each request "
-           "(default: 30)\n",
+           "(default: 30)\n"
+           "  --idle-timeout=SECONDS  drop a control connection without a "
+           "complete request\n"
+           "                          for that long (default: %d; 0: "
+           "never)\n"
+           "  --max-clients=N         control connections at most "
+           "(default: %d)\n",
            ovs_get_program_name(), ovs_get_program_name(),
            SANDBOX_DEFAULT_DIR, ovs_rundir(), ovs_get_program_name(),
-           SPARE_NAMESPACES);
+           SPARE_NAMESPACES, CTL_GATE_IDLE_MS / 1000, CTL_GATE_MAX_CONNS);
     stream_usage("--db", true, false, true);
     daemon_usage();
     vlog_usage();
@@ -243,6 +290,8 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         OPT_UNIXCTL,
         OPT_SPARE_NAMESPACES,
         OPT_TIMEOUT,
+        OPT_IDLE_TIMEOUT,
+        OPT_MAX_CLIENTS,
         OPT_BOOTSTRAP_CA_CERT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -254,6 +303,8 @@ parse_options(int argc, char *argv[], struct vplugd *d)
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"spare-namespaces", required_argument, NULL, OPT_SPARE_NAMESPACES},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"bootstrap-ca-cert", required_argument, NULL,
@@ -305,6 +356,27 @@ parse_options(int argc, char *argv[], struct vplugd *d)
                                  "from 1 to 86400", optarg);
             }
             d->timeout_ms = seconds * 1000;
+            break;
+        }
+
+        case OPT_IDLE_TIMEOUT: {
+            int seconds;
+            if (!str_to_int(optarg, 10, &seconds) || seconds < 0
+                || seconds > 86400) {
+                ovs_fatal_status(2, "--idle-timeout=%s: not a number of "
+                                 "seconds from 0 to 86400", optarg);
+            }
+            d->gate_limits.idle_ms = seconds * 1000;
+            break;
+        }
+
+        case OPT_MAX_CLIENTS: {
+            int n;
+            if (!str_to_int(optarg, 10, &n) || n < 1 || n > 65536) {
+                ovs_fatal_status(2, "--max-clients=%s: not a number from 1 "
+                                 "to 65536", optarg);
+            }
+            d->gate_limits.max_conns = n;
             break;
         }
 

@@ -14,6 +14,7 @@
 #include "latch.h"
 #include "openvswitch/list.h"
 #include "ovs-thread.h"
+#include "vplugd-gate.h"
 
 struct engine_opts;
 struct unixctl_conn;
@@ -84,6 +85,8 @@ struct vplugd {
     char *db_remote;            /* OVSDB remote. */
     char *sandbox_dir;          /* Sandbox directory, or NULL. */
     char *unixctl_path;         /* --unixctl, or NULL for the default. */
+    struct ctl_gate_limits gate_limits;  /* --idle-timeout, --max-clients. */
+    struct ctl_gate *gate;      /* In front of the unixctl server. */
     const char *state_dir;      /* Engine state directory. */
     int timeout_ms;             /* --timeout: bound on each request's
                                  * waits. */

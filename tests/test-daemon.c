@@ -326,6 +326,98 @@ test_unixctl_burst(int argc, char *argv[])
 VPLUG_TEST("unixctl-burst", "PATH N together|one-by-one METHOD ARG...",
            test_unixctl_burst)
 
+static const char HALF_REQUEST[] = "{\"id\":1,\"method\":\"version\",\"par";
+
+/* Opens up to 'n' nonblocking connections to the unix socket 'path', into
+ * 'fds', and sends 'text' on each.  Returns how many it opened: it stops at
+ * the first that fails, or after 3 s in which a full listen backlog let no
+ * connect() through. */
+static int
+open_held(const char *path, int n, const char *text, int *fds)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    CHECK(strlen(path) < sizeof sun.sun_path);
+    strcpy(sun.sun_path, path);
+
+    int n_open = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        0);
+        if (fd < 0) {
+            fprintf(stderr, "socket: %s\n", ovs_strerror(errno));
+            break;
+        }
+        long long int deadline = time_msec() + 3000;
+        int error;
+        while ((error = connect(fd, (struct sockaddr *) &sun, sizeof sun)
+                ? errno : 0) == EAGAIN && time_msec() < deadline) {
+            struct timespec ts = { 0, 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+        if (error || !send_all(fd, text, strlen(text))) {
+            close(fd);
+            break;
+        }
+        fds[n_open++] = fd;
+    }
+    return n_open;
+}
+
+/* "unixctl-hold PATH N partial|silent SECONDS": opens N connections that
+ * each send half a request (partial) or nothing (silent), then waits up to
+ * SECONDS for the server to close every one of them.  Prints how many it
+ * closed, and exits with status 1 unless it closed all. */
+static int
+test_unixctl_hold(int argc, char *argv[])
+{
+    int n, seconds;
+    if (argc != 5 || !str_to_int(argv[2], 10, &n) || n < 1
+        || (strcmp(argv[3], "partial") && strcmp(argv[3], "silent"))
+        || !str_to_int(argv[4], 10, &seconds) || seconds < 1) {
+        fprintf(stderr, "usage: unixctl-hold PATH N partial|silent "
+                "SECONDS\n");
+        return 2;
+    }
+
+    int *fds = xcalloc(n, sizeof *fds);
+    const char *text = !strcmp(argv[3], "partial") ? HALF_REQUEST : "";
+    int n_open = open_held(argv[1], n, text, fds);
+    int n_closed = 0;
+    long long int deadline = time_msec() + seconds * 1000LL;
+    while (n_closed < n_open && time_msec() < deadline) {
+        struct pollfd *pfds = xcalloc(n_open, sizeof *pfds);
+        for (int i = 0; i < n_open; i++) {
+            pfds[i].fd = fds[i];
+            pfds[i].events = POLLIN;
+        }
+        int retval = poll(pfds, n_open, MAX(0, deadline - time_msec()));
+        for (int i = 0; retval > 0 && i < n_open; i++) {
+            char c;
+            ssize_t got;
+            if (fds[i] >= 0 && pfds[i].revents
+                && ((got = recv(fds[i], &c, 1, 0)) == 0
+                    || (got < 0 && errno != EAGAIN && errno != EINTR))) {
+                close(fds[i]);
+                fds[i] = -1;
+                n_closed++;
+            }
+        }
+        free(pfds);
+    }
+    printf("%d of %d connections closed by the server\n", n_closed, n);
+    for (int i = 0; i < n_open; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+    free(fds);
+    return n_closed == n ? 0 : 1;
+}
+VPLUG_TEST("unixctl-hold", "PATH N partial|silent SECONDS",
+           test_unixctl_hold)
+
 /* "unixctl-halfopen PATH N COMMAND...": opens N connections that each send
  * half a request and then stay silent, runs COMMAND while they are held,
  * and exits with COMMAND's status.  Prints how many of the N the server let
@@ -340,37 +432,8 @@ test_unixctl_halfopen(int argc, char *argv[])
         return 2;
     }
 
-    struct sockaddr_un sun;
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    CHECK(strlen(argv[1]) < sizeof sun.sun_path);
-    strcpy(sun.sun_path, argv[1]);
-
-    static const char half[] = "{\"id\":1,\"method\":\"version\",\"par";
     int *fds = xcalloc(n, sizeof *fds);
-    int n_open = 0;
-    for (int i = 0; i < n; i++) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                        0);
-        if (fd < 0) {
-            fprintf(stderr, "socket: %s\n", ovs_strerror(errno));
-            break;
-        }
-        /* A full backlog gives EAGAIN until the server accepts again; give
-         * up after 3 s without progress. */
-        long long int deadline = time_msec() + 3000;
-        int error;
-        while ((error = connect(fd, (struct sockaddr *) &sun, sizeof sun)
-                ? errno : 0) == EAGAIN && time_msec() < deadline) {
-            struct timespec ts = { 0, 1000 * 1000 };
-            nanosleep(&ts, NULL);
-        }
-        if (error || !send_all(fd, half, strlen(half))) {
-            close(fd);
-            break;
-        }
-        fds[n_open++] = fd;
-    }
+    int n_open = open_held(argv[1], n, HALF_REQUEST, fds);
     printf("%d of %d half-open connections held\n", n_open, n);
     fflush(stdout);
 
