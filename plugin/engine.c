@@ -747,6 +747,22 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
 }
 
 /* Removes what state 'st' says topology 'st->topo->name' owns. */
+/* Between two kernel requests of a destroy: EINTR with a message if a
+ * stop was requested.  What is deleted stays deleted, and the state stays
+ * for the next destroy, which deletes the rest. */
+static int
+check_destroy_stop(const struct state *st, const char *what, size_t done,
+                   size_t total, char **errp)
+{
+    if (!stop_requested) {
+        return 0;
+    }
+    *errp = xasprintf("interrupted by a signal after deleting %zu of %zu "
+                      "%s: destroy '%s' again to delete the rest", done,
+                      total, what, st->topo->name);
+    return EINTR;
+}
+
 static int
 destroy_state(struct engine *e, struct state *st, char **errp)
 {
@@ -804,8 +820,13 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     size_t n_deleted = 0;
     for (size_t t = 0; t < 2 && !error; t++) {
         for (size_t i = 0; effs[t] && i < effs[t]->n_links && !error; i++) {
-            error = delete_link(e, &effs[t]->links[i], &st->created_ns, errp);
-            progress(e, "deleting links", ++n_deleted, n_links);
+            error = check_destroy_stop(st, "links", n_deleted, n_links,
+                                       errp);
+            if (!error) {
+                error = delete_link(e, &effs[t]->links[i], &st->created_ns,
+                                    errp);
+                progress(e, "deleting links", ++n_deleted, n_links);
+            }
         }
     }
     for (size_t i = 0; i < st->n_sysctls && !error; i++) {
@@ -826,6 +847,11 @@ destroy_state(struct engine *e, struct state *st, char **errp)
     }
     for (size_t i = 0; i < st->created_ns.n && !error; i++) {
         const char *ns = st->created_ns.names[i];
+        error = check_destroy_stop(st, "namespaces", i, st->created_ns.n,
+                                   errp);
+        if (error) {
+            break;
+        }
         engine_forget_ns(e, ns);
         error = netns_delete(ns);
         if (error == ENOENT) {

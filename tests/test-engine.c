@@ -1,3 +1,64 @@
 /* Unit tests: engine. */
 #include <config.h>
 #include "test-vplug.h"
+
+#include <string.h>
+
+#include "dirs.h"
+#include "plugin/engine.h"
+#include "util.h"
+
+static const char *stop_phase;
+static size_t stop_after;
+
+/* Asks for a stop, as vplug's SIGTERM handler does, once 'stop_after' items
+ * of 'stop_phase' are done. */
+static void
+stop_progress(void *aux OVS_UNUSED, const char *phase, size_t done,
+              size_t total OVS_UNUSED)
+{
+    if (!strcmp(phase, stop_phase) && done == stop_after) {
+        engine_request_stop();
+    }
+}
+
+static void
+print_line(void *aux OVS_UNUSED, const char *line)
+{
+    printf("%s\n", line);
+}
+
+/* "destroy-stop NAME PHASE K": destroys the applied topology NAME as
+ * "vplug destroy NAME" does, with a stop requested once K items of PHASE
+ * ("deleting links", "deleting namespaces") are done.  Prints what the
+ * destroy said; exits 1 if it failed. */
+static int
+test_destroy_stop(int argc, char *argv[])
+{
+    int k;
+    if (argc != 4 || !str_to_int(argv[3], 10, &k) || k < 0) {
+        fprintf(stderr, "usage: destroy-stop NAME PHASE K\n");
+        return 2;
+    }
+    stop_phase = argv[2];
+    stop_after = k;
+
+    struct engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    char *db = xasprintf("unix:%s/db.sock", ovs_rundir());
+    eo.default_db_remote = db;
+    eo.timeout_ms = 30000;
+    eo.state_dir = getenv("VPLUG_STATE_DIR");
+    eo.report = print_line;
+    eo.progress = stop_progress;
+
+    char *err;
+    int error = engine_destroy(argv[1], NULL, &eo, &err);
+    if (error) {
+        printf("error: %s\n", err);
+        free(err);
+    }
+    free(db);
+    return error ? 1 : 0;
+}
+VPLUG_TEST("destroy-stop", "NAME PHASE K", test_destroy_stop)

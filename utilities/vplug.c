@@ -279,19 +279,26 @@ stop_handler(int sig OVS_UNUSED)
     engine_request_stop();
 }
 
+/* SIGINT or SIGTERM mid-apply rolls back what this run made; mid-destroy
+ * it stops between two kernel requests, keeping the state for the next
+ * destroy. */
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_handler;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int
 apply_topology(struct topology *topo)
 {
     struct engine_opts eo;
     char *err;
 
-    /* SIGINT or SIGTERM mid-apply rolls back what this run made. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = stop_handler;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
+    catch_stop_signals();
     engine_opts_init(&eo);
     /* Ready means ready beyond the switch too: on an integration bridge
      * that ovn-controller manages, installed by OVN. */
@@ -355,6 +362,7 @@ cmd_destroy(int argc, char *argv[])
 
     struct engine_opts eo;
     char *err;
+    catch_stop_signals();
     engine_opts_init(&eo);
     json_object_name = name;
     char *before = options.json ? show_json(name, &eo) : NULL;
