@@ -418,6 +418,55 @@ test_unixctl_hold(int argc, char *argv[])
 VPLUG_TEST("unixctl-hold", "PATH N partial|silent SECONDS",
            test_unixctl_hold)
 
+/* "unixctl-watch PATH PID MARKER METHOD [ARG...]": on one connection,
+ * sends METHOD with ARGs again and again, each once the last is answered,
+ * for as long as process PID lives, and prints the latency in
+ * microseconds of each answer whose text contains MARKER.  A client of
+ * its own socket: no process start in the figures. */
+static int
+test_unixctl_watch(int argc, char *argv[])
+{
+    int pid;
+    if (argc < 5 || !str_to_int(argv[2], 10, &pid) || pid < 1) {
+        fprintf(stderr, "usage: unixctl-watch PATH PID MARKER METHOD "
+                "[ARG...]\n");
+        return 2;
+    }
+    struct ds params = DS_EMPTY_INITIALIZER;
+    for (int i = 5; i < argc; i++) {
+        char *param = burst_param(argv[i], 0);
+        ds_put_format(&params, "%s%s", i > 5 ? "," : "", param);
+        free(param);
+    }
+
+    int fd = connect_unix(argv[1]);
+    for (int id = 0; !kill(pid, 0); id++) {
+        char *req = xasprintf("{\"id\":%d,\"method\":\"%s\","
+                              "\"params\":[%s]}", id, argv[4],
+                              ds_cstr(&params));
+        long long int t0 = time_usec();
+        CHECK(send_all(fd, req, strlen(req)));
+        free(req);
+        struct ds out = DS_EMPTY_INITIALIZER;
+        bool replied = read_reply(fd, 30000, &out);
+        long long int t1 = time_usec();
+        if (!replied) {
+            fprintf(stderr, "no reply: %s\n", ds_cstr(&out));
+            ds_destroy(&out);
+            return 1;
+        }
+        if (strstr(ds_cstr(&out), argv[3])) {
+            printf("%lld\n", t1 - t0);
+        }
+        ds_destroy(&out);
+    }
+    close(fd);
+    ds_destroy(&params);
+    return 0;
+}
+VPLUG_TEST("unixctl-watch", "PATH PID MARKER METHOD [ARG...]",
+           test_unixctl_watch)
+
 /* "unixctl-halfopen PATH N COMMAND...": opens N connections that each send
  * half a request and then stay silent, runs COMMAND while they are held,
  * and exits with COMMAND's status.  Prints how many of the N the server let
