@@ -176,7 +176,7 @@ create_link(struct engine *e, struct plan_link *pl, struct undo_log *log,
                           ns_label(peer->ns), ovs_strerror(error));
         return error;
     }
-    undo_push(log, UNDO_LINK, local->ns, local->end->ifname, NULL, 0);
+    undo_push(log, UNDO_LINK, local->ns, local->end->ifname, peer->ns, 0);
     return 0;
 }
 

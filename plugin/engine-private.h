@@ -79,7 +79,9 @@ struct engine {
 
 enum undo_type {
     UNDO_NETNS,                 /* Created namespace 'name'. */
-    UNDO_LINK,                  /* Created link 'name' in 'ns'. */
+    UNDO_LINK,                  /* Created link 'name' in 'ns' (its
+                                 * peer in namespace 'arg', NULL: the
+                                 * root). */
     UNDO_ADDR,                  /* Added address 'arg' to 'name' in 'ns'. */
     UNDO_SYSCTL,                /* Changed sysctl 'name' in 'ns' from
                                  * 'arg'. */

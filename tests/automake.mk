@@ -67,7 +67,7 @@ tests/package.m4: $(top_srcdir)/configure.ac
 .PHONY: bench soak bench-dataplane
 EXTRA_DIST += tests/bench/README tests/bench/bench-lib.sh \
 	tests/bench/bench-report tests/bench/run-bench tests/bench/soak \
-	tests/bench/plug-bench tests/bench/bench-dataplane tests/bench/ovn-bench tests/bench/async-bench tests/bench/socket-bench tests/ns-lib.sh \
+	tests/bench/plug-bench tests/bench/bench-dataplane tests/bench/ovn-bench tests/bench/async-bench tests/bench/socket-bench tests/bench/sigterm-bench tests/ns-lib.sh \
 	tests/complete.bash
 bench-dataplane: all
 	PATH=$(abs_builddir)/utilities:$$PATH $(SHELL) $(srcdir)/tests/bench/bench-dataplane $(BENCH_DATAPLANE_FLAGS)
