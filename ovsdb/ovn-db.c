@@ -480,50 +480,80 @@ ovn_nb_sync(struct ovn_db *db, const struct ovn_nb_spec *spec,
     }
 }
 
+/* Queues into the open transaction on 'idl' what ovn_nb_remove() removes,
+ * and returns the number of rows. */
+static size_t
+nb_remove_txn(struct ovsdb_idl *idl, const char *owner,
+              const struct sset *switches, const struct sset *lsps)
+{
+    struct sset router_ports = SSET_INITIALIZER(&router_ports);
+    size_t n = 0;
+
+    const struct nbrec_logical_switch *ls;
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
+        bool whole = !switches || sset_contains(switches, ls->name);
+        bool delete = whole && owned_by(&ls->external_ids, owner);
+        for (size_t i = 0; i < ls->n_ports; i++) {
+            const struct nbrec_logical_switch_port *lsp = ls->ports[i];
+            if (!owned_by(&lsp->external_ids, owner)
+                || !(whole || sset_contains(lsps, lsp->name))) {
+                continue;
+            }
+            n++;
+            if (!delete) {
+                nbrec_logical_switch_update_ports_delvalue(ls, lsp);
+            }
+            const char *peer = smap_get(&lsp->options, "router-port");
+            if (peer && !strcmp(lsp->type, "router")) {
+                sset_add(&router_ports, peer);
+            }
+        }
+        if (delete) {
+            nbrec_logical_switch_delete(ls);
+            n++;
+        }
+    }
+
+    /* A router goes with the last of its ports. */
+    const struct nbrec_logical_router *lr;
+    NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
+        size_t n_gone = 0;
+        for (size_t i = 0; i < lr->n_ports; i++) {
+            const struct nbrec_logical_router_port *lrp = lr->ports[i];
+            n_gone += (owned_by(&lrp->external_ids, owner)
+                       && (!switches
+                           || sset_contains(&router_ports, lrp->name)));
+        }
+        bool delete = (owned_by(&lr->external_ids, owner)
+                       && (!switches || (n_gone && n_gone == lr->n_ports)));
+        for (size_t i = 0; !delete && i < lr->n_ports; i++) {
+            const struct nbrec_logical_router_port *lrp = lr->ports[i];
+            if (owned_by(&lrp->external_ids, owner)
+                && (!switches || sset_contains(&router_ports, lrp->name))) {
+                nbrec_logical_router_update_ports_delvalue(lr, lrp);
+            }
+        }
+        if (delete) {
+            nbrec_logical_router_delete(lr);
+            n++;
+        }
+        n += n_gone;
+    }
+    sset_destroy(&router_ports);
+    return n;
+}
+
 int
-ovn_nb_destroy(struct ovn_db *db, const char *owner, long long int deadline,
-               size_t *n_removedp, char **errp)
+ovn_nb_remove(struct ovn_db *db, const char *owner,
+              const struct sset *switches, const struct sset *lsps,
+              long long int deadline, size_t *n_removedp, char **errp)
 {
     for (;;) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
-        size_t n = 0;
-
-        ovsdb_idl_txn_add_comment(txn, "vplug: destroy %s", owner);
-        const struct nbrec_logical_switch *ls;
-        NBREC_LOGICAL_SWITCH_FOR_EACH (ls, db->idl) {
-            bool ours = owned_by(&ls->external_ids, owner);
-            for (size_t i = 0; i < ls->n_ports; i++) {
-                const struct nbrec_logical_switch_port *lsp = ls->ports[i];
-                if (owned_by(&lsp->external_ids, owner)) {
-                    n++;
-                    if (!ours) {
-                        nbrec_logical_switch_update_ports_delvalue(ls, lsp);
-                    }
-                }
-            }
-            if (ours) {
-                nbrec_logical_switch_delete(ls);
-                n++;
-            }
-        }
-        const struct nbrec_logical_router *lr;
-        NBREC_LOGICAL_ROUTER_FOR_EACH (lr, db->idl) {
-            bool ours = owned_by(&lr->external_ids, owner);
-            for (size_t i = 0; i < lr->n_ports; i++) {
-                const struct nbrec_logical_router_port *lrp = lr->ports[i];
-                if (owned_by(&lrp->external_ids, owner)) {
-                    n++;
-                    if (!ours) {
-                        nbrec_logical_router_update_ports_delvalue(lr, lrp);
-                    }
-                }
-            }
-            if (ours) {
-                nbrec_logical_router_delete(lr);
-                n++;
-            }
-        }
-
+        ovsdb_idl_txn_add_comment(txn, "vplug: %s %s",
+                                  switches ? "remove ports of" : "destroy",
+                                  owner);
+        size_t n = nb_remove_txn(db->idl, owner, switches, lsps);
         int error = ovn_db_commit(db, txn, deadline, errp);
         if (error != EAGAIN) {
             if (!error && n_removedp) {
@@ -771,6 +801,32 @@ ovn_vs_sync_ports(struct ovn_db *db, const char *bridge, const char *owner,
     }
 }
 
+int
+ovn_vs_remove_ports(struct ovn_db *db, const char *bridge, const char *owner,
+                    const struct sset *ifnames, long long int deadline,
+                    char **errp)
+{
+    for (;;) {
+        const struct ovsrec_bridge *br = find_bridge(db->idl, bridge);
+        if (!br) {
+            return 0;
+        }
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
+        ovsdb_idl_txn_add_comment(txn, "vplug: remove ports of %s", owner);
+        for (size_t i = 0; i < br->n_ports; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            if (owned_by(&port->external_ids, owner)
+                && (!ifnames || sset_contains(ifnames, port->name))) {
+                ovsrec_bridge_update_ports_delvalue(br, port);
+            }
+        }
+        int error = ovn_db_commit(db, txn, deadline, errp);
+        if (error != EAGAIN) {
+            return error;
+        }
+    }
+}
+
 bool
 ovn_vs_port_state(const struct ovn_db *db, const char *ifname,
                   int *ofportp, bool *installedp)
@@ -787,12 +843,6 @@ ovn_vs_port_state(const struct ovn_db *db, const char *ifname,
     *ofportp = -1;
     *installedp = false;
     return false;
-}
-
-bool
-ovn_vs_has_bridge(const struct ovn_db *db, const char *name)
-{
-    return find_bridge(db->idl, name) != NULL;
 }
 
 size_t

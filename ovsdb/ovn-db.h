@@ -17,6 +17,7 @@
 
 struct ovsdb_idl;
 struct smap;
+struct sset;
 struct ovsdb_idl_class;
 struct ovsdb_idl_txn;
 
@@ -98,12 +99,19 @@ struct ovn_nb_spec {
 int ovn_nb_sync(struct ovn_db *, const struct ovn_nb_spec *spec,
                 long long int deadline, char **errp);
 
-/* Removes every Northbound row tagged with 'owner' (switches, routers and
- * their ports; the owner's ports on switches that are not its own), in one
- * transaction.  Stores the number of rows removed in '*n_removedp' if
- * nonnull. */
-int ovn_nb_destroy(struct ovn_db *, const char *owner,
-                   long long int deadline, size_t *n_removedp, char **errp);
+/* Removes, in one transaction, the Northbound rows of topology 'owner' that
+ * 'switches' and 'lsps' name: the owner's Logical_Switch_Ports named in
+ * 'lsps'; for each logical switch named in 'switches', the switch if it is
+ * the owner's (its ports go with it), or else the owner's ports on it, and
+ * the owner's router ports that the removed router-type ports join; and a
+ * router of the owner once none of its ports remain.  With 'switches' NULL
+ * removes every row tagged with 'owner' instead (switches, routers and
+ * their ports; the owner's ports on switches that are not its own), and
+ * 'lsps' does not count.  Rows of other owners stay.  Stores the number of
+ * rows removed in '*n_removedp' if nonnull. */
+int ovn_nb_remove(struct ovn_db *, const char *owner,
+                  const struct sset *switches, const struct sset *lsps,
+                  long long int deadline, size_t *n_removedp, char **errp);
 
 /* Returns 1 if Logical_Switch_Port 'name' exists with up=true, 0 if it
  * exists and is not up, -1 if it does not exist. */
@@ -154,14 +162,18 @@ int ovn_vs_sync_ports(struct ovn_db *, const char *bridge, const char *owner,
                       const struct ovn_vs_port *ports, size_t n,
                       long long int deadline, char **errp);
 
+/* Removes from 'bridge' the ports of 'owner' named in 'ifnames' (NULL:
+ * every port of 'owner'), in one transaction.  Succeeds if they, or the
+ * bridge, are gone already. */
+int ovn_vs_remove_ports(struct ovn_db *, const char *bridge, const char *owner,
+                        const struct sset *ifnames, long long int deadline,
+                        char **errp);
+
 /* Describes Interface 'ifname': stores its ofport (-1 if none yet) and
  * whether ovn-controller marked it external_ids:ovn-installed=true.
  * Returns false if there is no such Interface. */
 bool ovn_vs_port_state(const struct ovn_db *, const char *ifname,
                        int *ofportp, bool *installedp);
-
-/* Returns true if bridge 'name' exists. */
-bool ovn_vs_has_bridge(const struct ovn_db *, const char *name);
 
 /* Returns the number of tunnel ports (ovn-controller's, external_ids
  * ovn-chassis-id) on 'bridge'. */

@@ -44,6 +44,7 @@
 #include "probe.h"
 #include "sandbox-ovn.h"
 #include "smap.h"
+#include "sset.h"
 #include "svec.h"
 #include "timeval.h"
 #include "topology.h"
@@ -96,7 +97,13 @@ struct ovn_backend {
     size_t n_dbs;
 
     bool applying;              /* ensure_switch()/attach() were called. */
-    bool removing;              /* detach()/remove_switch() were called. */
+
+    /* What detach() and remove_switch() queued for commit(): exactly
+     * these go, so that a rollback of the ports a re-apply added leaves
+     * the rest of the lab. */
+    struct sset removed_ifnames;        /* Switch ends, on br-int. */
+    struct sset removed_lsps;           /* Their Logical_Switch_Ports. */
+    struct sset removed_switches;       /* Logical switches. */
 };
 
 static struct ovn_backend *
@@ -178,6 +185,9 @@ ovn_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
     svec_init(&ob->routers);
     svec_init(&ob->elsewhere);
     svec_init(&ob->chassis);
+    sset_init(&ob->removed_ifnames);
+    sset_init(&ob->removed_lsps);
+    sset_init(&ob->removed_switches);
     ob->owner = xstrdup(ctx->owner);
     *backendp = &ob->up;
     *errp = NULL;
@@ -193,6 +203,9 @@ ovn_close(struct vplug_backend *b)
     svec_destroy(&ob->routers);
     svec_destroy(&ob->elsewhere);
     svec_destroy(&ob->chassis);
+    sset_destroy(&ob->removed_ifnames);
+    sset_destroy(&ob->removed_lsps);
+    sset_destroy(&ob->removed_switches);
     ovn_db_close(ob->nb);
     for (size_t i = 0; i < ob->n_dbs; i++) {
         ovn_db_close(ob->dbs[i].db);
@@ -499,20 +512,61 @@ ovn_attach(struct vplug_backend *b, const struct topo_switch *sw OVS_UNUSED,
     return 0;
 }
 
+/* Queues removing switch end 'ifname' from br-int and, if it is a port of
+ * the lab as localize() last saw it, its Logical_Switch_Port. */
 static int
-ovn_detach(struct vplug_backend *b, const char *sw_name OVS_UNUSED,
-           const char *ifname OVS_UNUSED, char **errp OVS_UNUSED)
+ovn_detach(struct vplug_backend *b, const char *sw_name, const char *ifname,
+           char **errp OVS_UNUSED)
 {
-    ovn_backend_cast(b)->removing = true;
+    struct ovn_backend *ob = ovn_backend_cast(b);
+    sset_add(&ob->removed_ifnames, ifname);
+    for (size_t i = 0; i < ob->n_ports; i++) {
+        const struct ovn_port *p = &ob->ports[i];
+        if (!strcmp(p->ifname, ifname) && !strcmp(p->ls, sw_name)) {
+            sset_add(&ob->removed_lsps, p->lsp);
+        }
+    }
     return 0;
 }
 
 static int
-ovn_remove_switch(struct vplug_backend *b, const char *sw_name OVS_UNUSED,
+ovn_remove_switch(struct vplug_backend *b, const char *sw_name,
                   char **errp OVS_UNUSED)
 {
-    ovn_backend_cast(b)->removing = true;
+    sset_add(&ovn_backend_cast(b)->removed_switches, sw_name);
     return 0;
+}
+
+static bool
+removal_queued(const struct ovn_backend *ob)
+{
+    return (!sset_is_empty(&ob->removed_ifnames)
+            || !sset_is_empty(&ob->removed_switches));
+}
+
+static void
+removal_clear(struct ovn_backend *ob)
+{
+    sset_clear(&ob->removed_ifnames);
+    sset_clear(&ob->removed_lsps);
+    sset_clear(&ob->removed_switches);
+}
+
+/* True if the queued removal takes every logical switch of the lab: then
+ * it is the lab's end, and everything tagged with the owner goes (rows of
+ * ports on other chassis, rows that no file lists any more). */
+static bool
+removes_whole_lab(const struct ovn_backend *ob)
+{
+    if (sset_is_empty(&ob->removed_switches)) {
+        return false;
+    }
+    for (size_t i = 0; i < ob->switches.n; i++) {
+        if (!sset_contains(&ob->removed_switches, ob->switches.names[i])) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void
@@ -520,7 +574,7 @@ ovn_abort(struct vplug_backend *b)
 {
     struct ovn_backend *ob = ovn_backend_cast(b);
     ob->applying = false;
-    ob->removing = false;
+    removal_clear(ob);
 }
 
 /* Readiness. */
@@ -721,19 +775,24 @@ first_packet(struct ovn_backend *ob, char **errp)
     return error;
 }
 
-/* Removes every port of the owner from the integration bridge of each
- * chassis that this machine holds, and every Northbound row of the
- * owner. */
+/* Carries out the queued removal: from the integration bridge of each
+ * chassis that this machine holds, the owner's ports that detach() named;
+ * from the Northbound database, their Logical_Switch_Ports and the
+ * switches that remove_switch() named, with the router ports joining them
+ * (see ovn_nb_remove()).  A removal of the whole lab removes every port
+ * and row of the owner instead. */
 static int
 commit_removal(struct ovn_backend *ob, char **errp)
 {
     const struct vplug_ctx *ctx = ob->up.ctx;
+    bool whole = removes_whole_lab(ob);
     struct svec names = SVEC_EMPTY_INITIALIZER;
     int error = 0;
 
-    if (rehearsal(ob)) {
+    bool ports = whole || !sset_is_empty(&ob->removed_ifnames);
+    if (ports && rehearsal(ob)) {
         svec_append(&names, &ob->chassis);
-    } else if (ob->local_chassis) {
+    } else if (ports && ob->local_chassis) {
         svec_add(&names, ob->local_chassis);
     }
     for (size_t i = 0; i < names.n && !error; i++) {
@@ -751,22 +810,23 @@ commit_removal(struct ovn_backend *ob, char **errp)
             }
         }
         struct ovn_db *db = chassis_db(ob, names.names[i], errp);
-        if (!db) {
-            error = ENOTCONN;
-        } else if (ovn_vs_has_bridge(db, OVN_BRIDGE)) {
-            error = ovn_vs_sync_ports(db, OVN_BRIDGE, ob->owner, NULL, 0,
-                                      ctx->deadline, errp);
-        }
+        error = (!db ? ENOTCONN
+                 : ovn_vs_remove_ports(db, OVN_BRIDGE, ob->owner,
+                                       whole ? NULL : &ob->removed_ifnames,
+                                       ctx->deadline, errp));
     }
     svec_destroy(&names);
 
-    if (!error) {
-        error = open_nb(ob, errp);
-    }
     size_t n_removed = 0;
-    if (!error) {
-        error = ovn_nb_destroy(ob->nb, ob->owner, ctx->deadline, &n_removed,
-                               errp);
+    if (!error && (whole || !sset_is_empty(&ob->removed_lsps)
+                   || !sset_is_empty(&ob->removed_switches))) {
+        error = open_nb(ob, errp);
+        if (!error) {
+            error = ovn_nb_remove(ob->nb, ob->owner,
+                                  whole ? NULL : &ob->removed_switches,
+                                  &ob->removed_lsps, ctx->deadline,
+                                  &n_removed, errp);
+        }
     }
     if (!error && ctx->report && n_removed) {
         char *line = xasprintf("removed %zu OVN Northbound row%s", n_removed,
@@ -774,7 +834,7 @@ commit_removal(struct ovn_backend *ob, char **errp)
         ctx->report(ctx->report_aux, line);
         free(line);
     }
-    ob->removing = false;
+    removal_clear(ob);
     return error;
 }
 
@@ -786,9 +846,12 @@ ovn_commit(struct vplug_backend *b, char **errp)
     int error;
 
     if (!ob->applying) {
-        return ob->removing ? commit_removal(ob, errp) : 0;
+        return removal_queued(ob) ? commit_removal(ob, errp) : 0;
     }
-    ob->applying = ob->removing = false;
+    /* The sync below removes whatever of the owner the lab no longer
+     * lists. */
+    ob->applying = false;
+    removal_clear(ob);
 
     /* The whole lab's Northbound rows, from every host alike. */
     error = open_nb(ob, errp);
