@@ -12,6 +12,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/ovn-nb-idl.h"
+#include "ovsdb/ovn-sb-idl.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -21,16 +22,25 @@ VLOG_DEFINE_THIS_MODULE(ovn_db);
 
 /* ---- Connections. ---- */
 
-int
-ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
-            const char *what, long long int deadline, struct ovn_db **dbp,
-            char **errp)
+/* Creates a connection to 'remote' with 'class', replicating all of it if
+ * 'monitor_everything', else only the columns the caller adds. */
+static struct ovn_db *
+db_create(const struct ovsdb_idl_class *class, const char *remote,
+          const char *what, bool monitor_everything)
 {
     struct ovn_db *db = xzalloc(sizeof *db);
-    db->idl = ovsdb_idl_create(remote, class, true, true);
+    db->idl = ovsdb_idl_create(remote, class, monitor_everything, true);
     db->remote = xstrdup(remote);
     db->what = xstrdup(what);
+    return db;
+}
 
+/* Waits until 'db' holds its first full copy of what it monitors, or
+ * 'deadline'.  On failure closes 'db'. */
+static int
+db_wait_connected(struct ovn_db *db, long long int deadline,
+                  struct ovn_db **dbp, char **errp)
+{
     for (;;) {
         ovsdb_idl_run(db->idl);
         if (ovsdb_idl_has_ever_connected(db->idl)) {
@@ -39,8 +49,8 @@ ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
         }
         if (time_msec() >= deadline) {
             int error = ovsdb_idl_get_last_error(db->idl);
-            *errp = xasprintf("cannot connect to %s at %s: %s", what,
-                              remote,
+            *errp = xasprintf("cannot connect to %s at %s: %s", db->what,
+                              db->remote,
                               error ? ovs_retval_to_string(error)
                                     : "no answer in time");
             ovn_db_close(db);
@@ -51,6 +61,15 @@ ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
         poll_timer_wait_until(deadline);
         poll_block();
     }
+}
+
+int
+ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
+            const char *what, long long int deadline, struct ovn_db **dbp,
+            char **errp)
+{
+    return db_wait_connected(db_create(class, remote, what, true), deadline,
+                             dbp, errp);
 }
 
 void
@@ -574,6 +593,100 @@ ovn_nb_lsp_up(const struct ovn_db *db, const char *name)
     return lsp->n_up && lsp->up[0];
 }
 
+/* ---- OVN Southbound, read for diagnostics. ---- */
+
+int
+ovn_sb_open(const char *remote, long long int deadline, struct ovn_db **dbp,
+            char **errp)
+{
+    struct ovn_db *db = db_create(&sbrec_idl_class, remote,
+                                  "the OVN Southbound database", false);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_name);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_hostname);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_encaps);
+    ovsdb_idl_add_column(db->idl, &sbrec_encap_col_ip);
+    ovsdb_idl_add_column(db->idl, &sbrec_encap_col_type);
+    ovsdb_idl_add_column(db->idl, &sbrec_port_binding_col_logical_port);
+    ovsdb_idl_add_column(db->idl, &sbrec_port_binding_col_chassis);
+    return db_wait_connected(db, deadline, dbp, errp);
+}
+
+/* Appends to 'out' what chassis are registered in 'idl': "no chassis", or
+ * "only chassis 'NAME' (TYPE IP), ...". */
+static void
+put_registered_chassis(struct ds *out, struct ovsdb_idl *idl)
+{
+    const struct sbrec_chassis *ch;
+    size_t n = 0;
+    SBREC_CHASSIS_FOR_EACH (ch, idl) {
+        ds_put_format(out, "%s'%s'", n++ ? ", " : "only chassis ", ch->name);
+        for (size_t i = 0; i < ch->n_encaps; i++) {
+            ds_put_format(out, "%s%s %s", i ? ", " : " (",
+                          ch->encaps[i]->type, ch->encaps[i]->ip);
+        }
+        if (ch->n_encaps) {
+            ds_put_char(out, ')');
+        }
+    }
+    if (!n) {
+        ds_put_cstr(out, "no chassis");
+    }
+}
+
+char *
+ovn_sb_why_not_bound(const struct ovn_db *sb, const char *chassis,
+                     const char *hostname, const char *lsp)
+{
+    const struct sbrec_chassis *ch, *here = NULL, *namesake = NULL;
+    SBREC_CHASSIS_FOR_EACH (ch, sb->idl) {
+        if (!strcmp(ch->name, chassis)) {
+            here = ch;
+        } else if (hostname && !strcmp(ch->hostname, hostname)) {
+            namesake = ch;
+        }
+    }
+    if (!here && namesake) {
+        return xasprintf("chassis '%s' is not registered in %s %s, but "
+                         "chassis '%s' is, with the same hostname '%s': the "
+                         "system-id of its ovn-controller differs", chassis,
+                         sb->what, sb->remote, namesake->name, hostname);
+    } else if (!here) {
+        struct ds registered = DS_EMPTY_INITIALIZER;
+        put_registered_chassis(&registered, sb->idl);
+        char *why = xasprintf("chassis '%s' is not registered in %s %s, "
+                              "which holds %s: its ovn-controller never "
+                              "connected, or its system-id differs",
+                              chassis, sb->what, sb->remote,
+                              ds_cstr(&registered));
+        ds_destroy(&registered);
+        return why;
+    }
+
+    const struct sbrec_port_binding *pb;
+    SBREC_PORT_BINDING_FOR_EACH (pb, sb->idl) {
+        if (strcmp(pb->logical_port, lsp)) {
+            continue;
+        } else if (!pb->chassis) {
+            return xasprintf("the Port_Binding of logical switch port '%s' "
+                             "in %s %s has no chassis, though chassis '%s' "
+                             "is registered there: its ovn-controller has "
+                             "not claimed the port (is it still running "
+                             "and connected?)", lsp, sb->what, sb->remote,
+                             chassis);
+        } else if (pb->chassis != here) {
+            return xasprintf("logical switch port '%s' is bound to chassis "
+                             "'%s' in %s %s, not to chassis '%s'", lsp,
+                             pb->chassis->name, sb->what, sb->remote,
+                             chassis);
+        }
+        return NULL;
+    }
+    return xasprintf("logical switch port '%s' has no Port_Binding in %s "
+                     "%s: ovn-northd has not translated it (is it running "
+                     "and connected to both databases?)", lsp, sb->what,
+                     sb->remote);
+}
+
 /* ---- A chassis's Open_vSwitch database. ---- */
 
 static const struct ovsrec_bridge *
@@ -843,17 +956,6 @@ ovn_vs_port_state(const struct ovn_db *db, const char *ifname,
     *ofportp = -1;
     *installedp = false;
     return false;
-}
-
-size_t
-ovn_vs_n_tunnels(const struct ovn_db *db, const char *bridge)
-{
-    const struct ovsrec_bridge *br = find_bridge(db->idl, bridge);
-    size_t n = 0;
-    for (size_t i = 0; br && i < br->n_ports; i++) {
-        n += smap_get(&br->ports[i]->external_ids, "ovn-chassis-id") != NULL;
-    }
-    return n;
 }
 
 bool

@@ -617,6 +617,46 @@ all_ready(void *aux_)
     return aux->n_ready == aux->ob->n_ports;
 }
 
+/* How long the diagnostics may wait for the Southbound database: they run
+ * once the apply's own deadline has passed. */
+#define SB_READ_MS 2000
+
+/* Reads the Southbound database to say why port 'p', whose chassis's
+ * Open_vSwitch database is 'db', is not bound there.  Returns a
+ * malloc'd sentence, or NULL if the Southbound database shows the port
+ * bound there, or if there is no Southbound remote to read (a chassis
+ * without external_ids:ovn-remote). */
+static char *
+why_not_bound(const struct ovn_backend *ob, const struct ovn_port *p,
+              const struct ovn_db *db)
+{
+    const struct vplug_ctx *ctx = ob->up.ctx;
+    char *remote = (rehearsal(ob) ? sandbox_ovn_sb_remote(ctx->ovn_sandbox)
+                    : nullable_xstrdup(ovn_vs_external_id(db, "ovn-remote")));
+    if (!remote) {
+        return NULL;
+    }
+
+    struct ovn_db *sb;
+    char *cause = NULL;
+    if (!ovn_sb_open(remote, time_msec() + SB_READ_MS, &sb, &cause)) {
+        cause = ovn_sb_why_not_bound(sb, p->chassis,
+                                     ovn_vs_external_id(db, "hostname"),
+                                     p->lsp);
+        ovn_db_close(sb);
+    }
+    free(remote);
+
+    char *why = NULL;
+    if (cause) {
+        why = xasprintf("port %s/%s is not bound on chassis '%s': %s",
+                        p->ns ? p->ns : "-", p->ns_ifname, p->chassis,
+                        cause);
+        free(cause);
+    }
+    return why;
+}
+
 /* Explains why port 'p' is not ready. */
 static char *
 why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
@@ -642,27 +682,21 @@ why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
                          "chassis '%s''s %s", where, p->ns_ifname, p->ifname,
                          p->chassis, OVN_BRIDGE);
     } else if (!installed) {
-        size_t n_tunnels = db ? ovn_vs_n_tunnels(db, OVN_BRIDGE) : 0;
-        const char *sb = db ? ovn_vs_external_id(db, "ovn-remote") : NULL;
-        if (ob->chassis.n > 1 && !n_tunnels) {
-            return xasprintf("port %s/%s is not bound on chassis '%s': "
-                             "its %s has no tunnel to any other chassis, so "
-                             "either no ovn-controller runs there or no "
-                             "other chassis is registered in the Southbound "
-                             "database %s", where, p->ns_ifname, p->chassis,
-                             OVN_BRIDGE, sb ? sb : "(no ovn-remote set)");
+        char *why = why_not_bound(ob, p, db);
+        if (why) {
+            return why;
         }
         struct ovn_local_view view = {
-            .system_id = db ? ovn_vs_system_id(db) : NULL,
-            .sb_remote = sb,
+            .system_id = ovn_vs_system_id(db),
+            .sb_remote = ovn_vs_external_id(db, "ovn-remote"),
             .bridge = OVN_BRIDGE,
-            .controller_seen = db && ovn_vs_controller_seen(db, OVN_BRIDGE),
+            .controller_seen = ovn_vs_controller_seen(db, OVN_BRIDGE),
         };
         char *cause = ovn_why_not_installed(&view, p->lsp);
-        char *why = xasprintf("port %s/%s is not bound: ovn-controller on "
-                              "chassis '%s' did not mark interface '%s' "
-                              "ovn-installed=true: %s", where, p->ns_ifname,
-                              p->chassis, p->ifname, cause);
+        why = xasprintf("port %s/%s is not bound: ovn-controller on "
+                        "chassis '%s' did not mark interface '%s' "
+                        "ovn-installed=true: %s", where, p->ns_ifname,
+                        p->chassis, p->ifname, cause);
         free(cause);
         return why;
     } else if (up != 1) {
