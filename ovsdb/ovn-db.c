@@ -12,6 +12,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/ovn-nb-idl.h"
+#include "ovsdb/ovn-sb-idl.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -21,16 +22,25 @@ VLOG_DEFINE_THIS_MODULE(ovn_db);
 
 /* ---- Connections. ---- */
 
-int
-ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
-            const char *what, long long int deadline, struct ovn_db **dbp,
-            char **errp)
+/* Creates a connection to 'remote' with 'class', replicating all of it if
+ * 'monitor_everything', else only the columns the caller adds. */
+static struct ovn_db *
+db_create(const struct ovsdb_idl_class *class, const char *remote,
+          const char *what, bool monitor_everything)
 {
     struct ovn_db *db = xzalloc(sizeof *db);
-    db->idl = ovsdb_idl_create(remote, class, true, true);
+    db->idl = ovsdb_idl_create(remote, class, monitor_everything, true);
     db->remote = xstrdup(remote);
     db->what = xstrdup(what);
+    return db;
+}
 
+/* Waits until 'db' holds its first full copy of what it monitors, or
+ * 'deadline'.  On failure closes 'db'. */
+static int
+db_wait_connected(struct ovn_db *db, long long int deadline,
+                  struct ovn_db **dbp, char **errp)
+{
     for (;;) {
         ovsdb_idl_run(db->idl);
         if (ovsdb_idl_has_ever_connected(db->idl)) {
@@ -39,8 +49,8 @@ ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
         }
         if (time_msec() >= deadline) {
             int error = ovsdb_idl_get_last_error(db->idl);
-            *errp = xasprintf("cannot connect to %s at %s: %s", what,
-                              remote,
+            *errp = xasprintf("cannot connect to %s at %s: %s", db->what,
+                              db->remote,
                               error ? ovs_retval_to_string(error)
                                     : "no answer in time");
             ovn_db_close(db);
@@ -51,6 +61,15 @@ ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
         poll_timer_wait_until(deadline);
         poll_block();
     }
+}
+
+int
+ovn_db_open(const struct ovsdb_idl_class *class, const char *remote,
+            const char *what, long long int deadline, struct ovn_db **dbp,
+            char **errp)
+{
+    return db_wait_connected(db_create(class, remote, what, true), deadline,
+                             dbp, errp);
 }
 
 void
@@ -480,50 +499,80 @@ ovn_nb_sync(struct ovn_db *db, const struct ovn_nb_spec *spec,
     }
 }
 
+/* Queues into the open transaction on 'idl' what ovn_nb_remove() removes,
+ * and returns the number of rows. */
+static size_t
+nb_remove_txn(struct ovsdb_idl *idl, const char *owner,
+              const struct sset *switches, const struct sset *lsps)
+{
+    struct sset router_ports = SSET_INITIALIZER(&router_ports);
+    size_t n = 0;
+
+    const struct nbrec_logical_switch *ls;
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
+        bool whole = !switches || sset_contains(switches, ls->name);
+        bool delete = whole && owned_by(&ls->external_ids, owner);
+        for (size_t i = 0; i < ls->n_ports; i++) {
+            const struct nbrec_logical_switch_port *lsp = ls->ports[i];
+            if (!owned_by(&lsp->external_ids, owner)
+                || !(whole || sset_contains(lsps, lsp->name))) {
+                continue;
+            }
+            n++;
+            if (!delete) {
+                nbrec_logical_switch_update_ports_delvalue(ls, lsp);
+            }
+            const char *peer = smap_get(&lsp->options, "router-port");
+            if (peer && !strcmp(lsp->type, "router")) {
+                sset_add(&router_ports, peer);
+            }
+        }
+        if (delete) {
+            nbrec_logical_switch_delete(ls);
+            n++;
+        }
+    }
+
+    /* A router goes with the last of its ports. */
+    const struct nbrec_logical_router *lr;
+    NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
+        size_t n_gone = 0;
+        for (size_t i = 0; i < lr->n_ports; i++) {
+            const struct nbrec_logical_router_port *lrp = lr->ports[i];
+            n_gone += (owned_by(&lrp->external_ids, owner)
+                       && (!switches
+                           || sset_contains(&router_ports, lrp->name)));
+        }
+        bool delete = (owned_by(&lr->external_ids, owner)
+                       && (!switches || (n_gone && n_gone == lr->n_ports)));
+        for (size_t i = 0; !delete && i < lr->n_ports; i++) {
+            const struct nbrec_logical_router_port *lrp = lr->ports[i];
+            if (owned_by(&lrp->external_ids, owner)
+                && (!switches || sset_contains(&router_ports, lrp->name))) {
+                nbrec_logical_router_update_ports_delvalue(lr, lrp);
+            }
+        }
+        if (delete) {
+            nbrec_logical_router_delete(lr);
+            n++;
+        }
+        n += n_gone;
+    }
+    sset_destroy(&router_ports);
+    return n;
+}
+
 int
-ovn_nb_destroy(struct ovn_db *db, const char *owner, long long int deadline,
-               size_t *n_removedp, char **errp)
+ovn_nb_remove(struct ovn_db *db, const char *owner,
+              const struct sset *switches, const struct sset *lsps,
+              long long int deadline, size_t *n_removedp, char **errp)
 {
     for (;;) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
-        size_t n = 0;
-
-        ovsdb_idl_txn_add_comment(txn, "vplug: destroy %s", owner);
-        const struct nbrec_logical_switch *ls;
-        NBREC_LOGICAL_SWITCH_FOR_EACH (ls, db->idl) {
-            bool ours = owned_by(&ls->external_ids, owner);
-            for (size_t i = 0; i < ls->n_ports; i++) {
-                const struct nbrec_logical_switch_port *lsp = ls->ports[i];
-                if (owned_by(&lsp->external_ids, owner)) {
-                    n++;
-                    if (!ours) {
-                        nbrec_logical_switch_update_ports_delvalue(ls, lsp);
-                    }
-                }
-            }
-            if (ours) {
-                nbrec_logical_switch_delete(ls);
-                n++;
-            }
-        }
-        const struct nbrec_logical_router *lr;
-        NBREC_LOGICAL_ROUTER_FOR_EACH (lr, db->idl) {
-            bool ours = owned_by(&lr->external_ids, owner);
-            for (size_t i = 0; i < lr->n_ports; i++) {
-                const struct nbrec_logical_router_port *lrp = lr->ports[i];
-                if (owned_by(&lrp->external_ids, owner)) {
-                    n++;
-                    if (!ours) {
-                        nbrec_logical_router_update_ports_delvalue(lr, lrp);
-                    }
-                }
-            }
-            if (ours) {
-                nbrec_logical_router_delete(lr);
-                n++;
-            }
-        }
-
+        ovsdb_idl_txn_add_comment(txn, "vplug: %s %s",
+                                  switches ? "remove ports of" : "destroy",
+                                  owner);
+        size_t n = nb_remove_txn(db->idl, owner, switches, lsps);
         int error = ovn_db_commit(db, txn, deadline, errp);
         if (error != EAGAIN) {
             if (!error && n_removedp) {
@@ -542,6 +591,100 @@ ovn_nb_lsp_up(const struct ovn_db *db, const char *name)
         return -1;
     }
     return lsp->n_up && lsp->up[0];
+}
+
+/* ---- OVN Southbound, read for diagnostics. ---- */
+
+int
+ovn_sb_open(const char *remote, long long int deadline, struct ovn_db **dbp,
+            char **errp)
+{
+    struct ovn_db *db = db_create(&sbrec_idl_class, remote,
+                                  "the OVN Southbound database", false);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_name);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_hostname);
+    ovsdb_idl_add_column(db->idl, &sbrec_chassis_col_encaps);
+    ovsdb_idl_add_column(db->idl, &sbrec_encap_col_ip);
+    ovsdb_idl_add_column(db->idl, &sbrec_encap_col_type);
+    ovsdb_idl_add_column(db->idl, &sbrec_port_binding_col_logical_port);
+    ovsdb_idl_add_column(db->idl, &sbrec_port_binding_col_chassis);
+    return db_wait_connected(db, deadline, dbp, errp);
+}
+
+/* Appends to 'out' what chassis are registered in 'idl': "no chassis", or
+ * "only chassis 'NAME' (TYPE IP), ...". */
+static void
+put_registered_chassis(struct ds *out, struct ovsdb_idl *idl)
+{
+    const struct sbrec_chassis *ch;
+    size_t n = 0;
+    SBREC_CHASSIS_FOR_EACH (ch, idl) {
+        ds_put_format(out, "%s'%s'", n++ ? ", " : "only chassis ", ch->name);
+        for (size_t i = 0; i < ch->n_encaps; i++) {
+            ds_put_format(out, "%s%s %s", i ? ", " : " (",
+                          ch->encaps[i]->type, ch->encaps[i]->ip);
+        }
+        if (ch->n_encaps) {
+            ds_put_char(out, ')');
+        }
+    }
+    if (!n) {
+        ds_put_cstr(out, "no chassis");
+    }
+}
+
+char *
+ovn_sb_why_not_bound(const struct ovn_db *sb, const char *chassis,
+                     const char *hostname, const char *lsp)
+{
+    const struct sbrec_chassis *ch, *here = NULL, *namesake = NULL;
+    SBREC_CHASSIS_FOR_EACH (ch, sb->idl) {
+        if (!strcmp(ch->name, chassis)) {
+            here = ch;
+        } else if (hostname && !strcmp(ch->hostname, hostname)) {
+            namesake = ch;
+        }
+    }
+    if (!here && namesake) {
+        return xasprintf("chassis '%s' is not registered in %s %s, but "
+                         "chassis '%s' is, with the same hostname '%s': the "
+                         "system-id of its ovn-controller differs", chassis,
+                         sb->what, sb->remote, namesake->name, hostname);
+    } else if (!here) {
+        struct ds registered = DS_EMPTY_INITIALIZER;
+        put_registered_chassis(&registered, sb->idl);
+        char *why = xasprintf("chassis '%s' is not registered in %s %s, "
+                              "which holds %s: its ovn-controller never "
+                              "connected, or its system-id differs",
+                              chassis, sb->what, sb->remote,
+                              ds_cstr(&registered));
+        ds_destroy(&registered);
+        return why;
+    }
+
+    const struct sbrec_port_binding *pb;
+    SBREC_PORT_BINDING_FOR_EACH (pb, sb->idl) {
+        if (strcmp(pb->logical_port, lsp)) {
+            continue;
+        } else if (!pb->chassis) {
+            return xasprintf("the Port_Binding of logical switch port '%s' "
+                             "in %s %s has no chassis, though chassis '%s' "
+                             "is registered there: its ovn-controller has "
+                             "not claimed the port (is it still running "
+                             "and connected?)", lsp, sb->what, sb->remote,
+                             chassis);
+        } else if (pb->chassis != here) {
+            return xasprintf("logical switch port '%s' is bound to chassis "
+                             "'%s' in %s %s, not to chassis '%s'", lsp,
+                             pb->chassis->name, sb->what, sb->remote,
+                             chassis);
+        }
+        return NULL;
+    }
+    return xasprintf("logical switch port '%s' has no Port_Binding in %s "
+                     "%s: ovn-northd has not translated it (is it running "
+                     "and connected to both databases?)", lsp, sb->what,
+                     sb->remote);
 }
 
 /* ---- A chassis's Open_vSwitch database. ---- */
@@ -771,6 +914,32 @@ ovn_vs_sync_ports(struct ovn_db *db, const char *bridge, const char *owner,
     }
 }
 
+int
+ovn_vs_remove_ports(struct ovn_db *db, const char *bridge, const char *owner,
+                    const struct sset *ifnames, long long int deadline,
+                    char **errp)
+{
+    for (;;) {
+        const struct ovsrec_bridge *br = find_bridge(db->idl, bridge);
+        if (!br) {
+            return 0;
+        }
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
+        ovsdb_idl_txn_add_comment(txn, "vplug: remove ports of %s", owner);
+        for (size_t i = 0; i < br->n_ports; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            if (owned_by(&port->external_ids, owner)
+                && (!ifnames || sset_contains(ifnames, port->name))) {
+                ovsrec_bridge_update_ports_delvalue(br, port);
+            }
+        }
+        int error = ovn_db_commit(db, txn, deadline, errp);
+        if (error != EAGAIN) {
+            return error;
+        }
+    }
+}
+
 bool
 ovn_vs_port_state(const struct ovn_db *db, const char *ifname,
                   int *ofportp, bool *installedp)
@@ -787,23 +956,6 @@ ovn_vs_port_state(const struct ovn_db *db, const char *ifname,
     *ofportp = -1;
     *installedp = false;
     return false;
-}
-
-bool
-ovn_vs_has_bridge(const struct ovn_db *db, const char *name)
-{
-    return find_bridge(db->idl, name) != NULL;
-}
-
-size_t
-ovn_vs_n_tunnels(const struct ovn_db *db, const char *bridge)
-{
-    const struct ovsrec_bridge *br = find_bridge(db->idl, bridge);
-    size_t n = 0;
-    for (size_t i = 0; br && i < br->n_ports; i++) {
-        n += smap_get(&br->ports[i]->external_ids, "ovn-chassis-id") != NULL;
-    }
-    return n;
 }
 
 bool

@@ -1,6 +1,7 @@
 /* vplug's view of the databases of an OVN lab, on OVS's IDL: the OVN
  * Northbound database (through the IDL generated from ovn-central's schema,
- * nbrec_*) and a chassis's Open_vSwitch database (vswitch-idl, ovsrec_*):
+ * nbrec_*), the Southbound database for diagnostics (sbrec_*, generated
+ * likewise) and a chassis's Open_vSwitch database (vswitch-idl, ovsrec_*):
  * connecting, committing within a deadline, the rows an OVN lab owns
  * (external_ids:vplug-topology), a chassis's OVN settings, and the signals
  * of readiness (Logical_Switch_Port.up, Interface
@@ -17,13 +18,15 @@
 
 struct ovsdb_idl;
 struct smap;
+struct sset;
 struct ovsdb_idl_class;
 struct ovsdb_idl_txn;
 
 /* The external_ids key that marks what a topology owns. */
 #define OVN_DB_OWNER_KEY "vplug-topology"
 
-/* One open database connection, replicated in full. */
+/* One open database connection, replicated in full (or, for the
+ * Southbound database, in the part that diagnostics read). */
 struct ovn_db {
     struct ovsdb_idl *idl;
     char *remote;
@@ -98,16 +101,44 @@ struct ovn_nb_spec {
 int ovn_nb_sync(struct ovn_db *, const struct ovn_nb_spec *spec,
                 long long int deadline, char **errp);
 
-/* Removes every Northbound row tagged with 'owner' (switches, routers and
- * their ports; the owner's ports on switches that are not its own), in one
- * transaction.  Stores the number of rows removed in '*n_removedp' if
- * nonnull. */
-int ovn_nb_destroy(struct ovn_db *, const char *owner,
-                   long long int deadline, size_t *n_removedp, char **errp);
+/* Removes, in one transaction, the Northbound rows of topology 'owner' that
+ * 'switches' and 'lsps' name: the owner's Logical_Switch_Ports named in
+ * 'lsps'; for each logical switch named in 'switches', the switch if it is
+ * the owner's (its ports go with it), or else the owner's ports on it, and
+ * the owner's router ports that the removed router-type ports join; and a
+ * router of the owner once none of its ports remain.  With 'switches' NULL
+ * removes every row tagged with 'owner' instead (switches, routers and
+ * their ports; the owner's ports on switches that are not its own), and
+ * 'lsps' does not count.  Rows of other owners stay.  Stores the number of
+ * rows removed in '*n_removedp' if nonnull. */
+int ovn_nb_remove(struct ovn_db *, const char *owner,
+                  const struct sset *switches, const struct sset *lsps,
+                  long long int deadline, size_t *n_removedp, char **errp);
 
 /* Returns 1 if Logical_Switch_Port 'name' exists with up=true, 0 if it
  * exists and is not up, -1 if it does not exist. */
 int ovn_nb_lsp_up(const struct ovn_db *, const char *name);
+
+/* ---- OVN Southbound, read for diagnostics. ---- */
+
+/* Connects to the OVN Southbound database at 'remote' and waits, until
+ * 'deadline', for the first copy of the little that
+ * ovn_sb_why_not_bound() reads: Chassis name, hostname and encaps, Encap
+ * type and ip, Port_Binding logical_port and chassis. */
+int ovn_sb_open(const char *remote, long long int deadline,
+                struct ovn_db **dbp, char **errp);
+
+/* Returns a malloc'd clause (no capital, no period) saying what the
+ * Southbound database 'sb' shows keeps Logical_Switch_Port 'lsp' from
+ * being bound to chassis 'chassis' (whose Open_vSwitch external_ids
+ * hostname is 'hostname', or NULL if unknown): the chassis is not
+ * registered (naming the chassis that are, or one registered with that
+ * hostname under another name), the port has no Port_Binding, or its
+ * Port_Binding has no chassis or another one.  Returns NULL if the port is
+ * bound to 'chassis'. */
+char *ovn_sb_why_not_bound(const struct ovn_db *sb, const char *chassis,
+                           const char *hostname, const char *lsp)
+    OVS_WARN_UNUSED_RESULT;
 
 /* ---- A chassis's Open_vSwitch database. ---- */
 
@@ -154,18 +185,18 @@ int ovn_vs_sync_ports(struct ovn_db *, const char *bridge, const char *owner,
                       const struct ovn_vs_port *ports, size_t n,
                       long long int deadline, char **errp);
 
+/* Removes from 'bridge' the ports of 'owner' named in 'ifnames' (NULL:
+ * every port of 'owner'), in one transaction.  Succeeds if they, or the
+ * bridge, are gone already. */
+int ovn_vs_remove_ports(struct ovn_db *, const char *bridge, const char *owner,
+                        const struct sset *ifnames, long long int deadline,
+                        char **errp);
+
 /* Describes Interface 'ifname': stores its ofport (-1 if none yet) and
  * whether ovn-controller marked it external_ids:ovn-installed=true.
  * Returns false if there is no such Interface. */
 bool ovn_vs_port_state(const struct ovn_db *, const char *ifname,
                        int *ofportp, bool *installedp);
-
-/* Returns true if bridge 'name' exists. */
-bool ovn_vs_has_bridge(const struct ovn_db *, const char *name);
-
-/* Returns the number of tunnel ports (ovn-controller's, external_ids
- * ovn-chassis-id) on 'bridge'. */
-size_t ovn_vs_n_tunnels(const struct ovn_db *, const char *bridge);
 
 /* True if 'bridge' carries the marks ovn-controller leaves on the
  * integration bridge it works on (external_ids:ovn-startup-ts, written when

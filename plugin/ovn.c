@@ -44,6 +44,7 @@
 #include "probe.h"
 #include "sandbox-ovn.h"
 #include "smap.h"
+#include "sset.h"
 #include "svec.h"
 #include "timeval.h"
 #include "topology.h"
@@ -96,7 +97,13 @@ struct ovn_backend {
     size_t n_dbs;
 
     bool applying;              /* ensure_switch()/attach() were called. */
-    bool removing;              /* detach()/remove_switch() were called. */
+
+    /* What detach() and remove_switch() queued for commit(): exactly
+     * these go, so that a rollback of the ports a re-apply added leaves
+     * the rest of the lab. */
+    struct sset removed_ifnames;        /* Switch ends, on br-int. */
+    struct sset removed_lsps;           /* Their Logical_Switch_Ports. */
+    struct sset removed_switches;       /* Logical switches. */
 };
 
 static struct ovn_backend *
@@ -178,6 +185,9 @@ ovn_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
     svec_init(&ob->routers);
     svec_init(&ob->elsewhere);
     svec_init(&ob->chassis);
+    sset_init(&ob->removed_ifnames);
+    sset_init(&ob->removed_lsps);
+    sset_init(&ob->removed_switches);
     ob->owner = xstrdup(ctx->owner);
     *backendp = &ob->up;
     *errp = NULL;
@@ -193,6 +203,9 @@ ovn_close(struct vplug_backend *b)
     svec_destroy(&ob->routers);
     svec_destroy(&ob->elsewhere);
     svec_destroy(&ob->chassis);
+    sset_destroy(&ob->removed_ifnames);
+    sset_destroy(&ob->removed_lsps);
+    sset_destroy(&ob->removed_switches);
     ovn_db_close(ob->nb);
     for (size_t i = 0; i < ob->n_dbs; i++) {
         ovn_db_close(ob->dbs[i].db);
@@ -499,20 +512,61 @@ ovn_attach(struct vplug_backend *b, const struct topo_switch *sw OVS_UNUSED,
     return 0;
 }
 
+/* Queues removing switch end 'ifname' from br-int and, if it is a port of
+ * the lab as localize() last saw it, its Logical_Switch_Port. */
 static int
-ovn_detach(struct vplug_backend *b, const char *sw_name OVS_UNUSED,
-           const char *ifname OVS_UNUSED, char **errp OVS_UNUSED)
+ovn_detach(struct vplug_backend *b, const char *sw_name, const char *ifname,
+           char **errp OVS_UNUSED)
 {
-    ovn_backend_cast(b)->removing = true;
+    struct ovn_backend *ob = ovn_backend_cast(b);
+    sset_add(&ob->removed_ifnames, ifname);
+    for (size_t i = 0; i < ob->n_ports; i++) {
+        const struct ovn_port *p = &ob->ports[i];
+        if (!strcmp(p->ifname, ifname) && !strcmp(p->ls, sw_name)) {
+            sset_add(&ob->removed_lsps, p->lsp);
+        }
+    }
     return 0;
 }
 
 static int
-ovn_remove_switch(struct vplug_backend *b, const char *sw_name OVS_UNUSED,
+ovn_remove_switch(struct vplug_backend *b, const char *sw_name,
                   char **errp OVS_UNUSED)
 {
-    ovn_backend_cast(b)->removing = true;
+    sset_add(&ovn_backend_cast(b)->removed_switches, sw_name);
     return 0;
+}
+
+static bool
+removal_queued(const struct ovn_backend *ob)
+{
+    return (!sset_is_empty(&ob->removed_ifnames)
+            || !sset_is_empty(&ob->removed_switches));
+}
+
+static void
+removal_clear(struct ovn_backend *ob)
+{
+    sset_clear(&ob->removed_ifnames);
+    sset_clear(&ob->removed_lsps);
+    sset_clear(&ob->removed_switches);
+}
+
+/* True if the queued removal takes every logical switch of the lab: then
+ * it is the lab's end, and everything tagged with the owner goes (rows of
+ * ports on other chassis, rows that no file lists any more). */
+static bool
+removes_whole_lab(const struct ovn_backend *ob)
+{
+    if (sset_is_empty(&ob->removed_switches)) {
+        return false;
+    }
+    for (size_t i = 0; i < ob->switches.n; i++) {
+        if (!sset_contains(&ob->removed_switches, ob->switches.names[i])) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void
@@ -520,7 +574,7 @@ ovn_abort(struct vplug_backend *b)
 {
     struct ovn_backend *ob = ovn_backend_cast(b);
     ob->applying = false;
-    ob->removing = false;
+    removal_clear(ob);
 }
 
 /* Readiness. */
@@ -563,6 +617,46 @@ all_ready(void *aux_)
     return aux->n_ready == aux->ob->n_ports;
 }
 
+/* How long the diagnostics may wait for the Southbound database: they run
+ * once the apply's own deadline has passed. */
+#define SB_READ_MS 2000
+
+/* Reads the Southbound database to say why port 'p', whose chassis's
+ * Open_vSwitch database is 'db', is not bound there.  Returns a
+ * malloc'd sentence, or NULL if the Southbound database shows the port
+ * bound there, or if there is no Southbound remote to read (a chassis
+ * without external_ids:ovn-remote). */
+static char *
+why_not_bound(const struct ovn_backend *ob, const struct ovn_port *p,
+              const struct ovn_db *db)
+{
+    const struct vplug_ctx *ctx = ob->up.ctx;
+    char *remote = (rehearsal(ob) ? sandbox_ovn_sb_remote(ctx->ovn_sandbox)
+                    : nullable_xstrdup(ovn_vs_external_id(db, "ovn-remote")));
+    if (!remote) {
+        return NULL;
+    }
+
+    struct ovn_db *sb;
+    char *cause = NULL;
+    if (!ovn_sb_open(remote, time_msec() + SB_READ_MS, &sb, &cause)) {
+        cause = ovn_sb_why_not_bound(sb, p->chassis,
+                                     ovn_vs_external_id(db, "hostname"),
+                                     p->lsp);
+        ovn_db_close(sb);
+    }
+    free(remote);
+
+    char *why = NULL;
+    if (cause) {
+        why = xasprintf("port %s/%s is not bound on chassis '%s': %s",
+                        p->ns ? p->ns : "-", p->ns_ifname, p->chassis,
+                        cause);
+        free(cause);
+    }
+    return why;
+}
+
 /* Explains why port 'p' is not ready. */
 static char *
 why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
@@ -588,27 +682,21 @@ why_not_ready(struct ovn_backend *ob, const struct ovn_port *p)
                          "chassis '%s''s %s", where, p->ns_ifname, p->ifname,
                          p->chassis, OVN_BRIDGE);
     } else if (!installed) {
-        size_t n_tunnels = db ? ovn_vs_n_tunnels(db, OVN_BRIDGE) : 0;
-        const char *sb = db ? ovn_vs_external_id(db, "ovn-remote") : NULL;
-        if (ob->chassis.n > 1 && !n_tunnels) {
-            return xasprintf("port %s/%s is not bound on chassis '%s': "
-                             "its %s has no tunnel to any other chassis, so "
-                             "either no ovn-controller runs there or no "
-                             "other chassis is registered in the Southbound "
-                             "database %s", where, p->ns_ifname, p->chassis,
-                             OVN_BRIDGE, sb ? sb : "(no ovn-remote set)");
+        char *why = why_not_bound(ob, p, db);
+        if (why) {
+            return why;
         }
         struct ovn_local_view view = {
-            .system_id = db ? ovn_vs_system_id(db) : NULL,
-            .sb_remote = sb,
+            .system_id = ovn_vs_system_id(db),
+            .sb_remote = ovn_vs_external_id(db, "ovn-remote"),
             .bridge = OVN_BRIDGE,
-            .controller_seen = db && ovn_vs_controller_seen(db, OVN_BRIDGE),
+            .controller_seen = ovn_vs_controller_seen(db, OVN_BRIDGE),
         };
         char *cause = ovn_why_not_installed(&view, p->lsp);
-        char *why = xasprintf("port %s/%s is not bound: ovn-controller on "
-                              "chassis '%s' did not mark interface '%s' "
-                              "ovn-installed=true: %s", where, p->ns_ifname,
-                              p->chassis, p->ifname, cause);
+        why = xasprintf("port %s/%s is not bound: ovn-controller on "
+                        "chassis '%s' did not mark interface '%s' "
+                        "ovn-installed=true: %s", where, p->ns_ifname,
+                        p->chassis, p->ifname, cause);
         free(cause);
         return why;
     } else if (up != 1) {
@@ -721,19 +809,24 @@ first_packet(struct ovn_backend *ob, char **errp)
     return error;
 }
 
-/* Removes every port of the owner from the integration bridge of each
- * chassis that this machine holds, and every Northbound row of the
- * owner. */
+/* Carries out the queued removal: from the integration bridge of each
+ * chassis that this machine holds, the owner's ports that detach() named;
+ * from the Northbound database, their Logical_Switch_Ports and the
+ * switches that remove_switch() named, with the router ports joining them
+ * (see ovn_nb_remove()).  A removal of the whole lab removes every port
+ * and row of the owner instead. */
 static int
 commit_removal(struct ovn_backend *ob, char **errp)
 {
     const struct vplug_ctx *ctx = ob->up.ctx;
+    bool whole = removes_whole_lab(ob);
     struct svec names = SVEC_EMPTY_INITIALIZER;
     int error = 0;
 
-    if (rehearsal(ob)) {
+    bool ports = whole || !sset_is_empty(&ob->removed_ifnames);
+    if (ports && rehearsal(ob)) {
         svec_append(&names, &ob->chassis);
-    } else if (ob->local_chassis) {
+    } else if (ports && ob->local_chassis) {
         svec_add(&names, ob->local_chassis);
     }
     for (size_t i = 0; i < names.n && !error; i++) {
@@ -751,22 +844,23 @@ commit_removal(struct ovn_backend *ob, char **errp)
             }
         }
         struct ovn_db *db = chassis_db(ob, names.names[i], errp);
-        if (!db) {
-            error = ENOTCONN;
-        } else if (ovn_vs_has_bridge(db, OVN_BRIDGE)) {
-            error = ovn_vs_sync_ports(db, OVN_BRIDGE, ob->owner, NULL, 0,
-                                      ctx->deadline, errp);
-        }
+        error = (!db ? ENOTCONN
+                 : ovn_vs_remove_ports(db, OVN_BRIDGE, ob->owner,
+                                       whole ? NULL : &ob->removed_ifnames,
+                                       ctx->deadline, errp));
     }
     svec_destroy(&names);
 
-    if (!error) {
-        error = open_nb(ob, errp);
-    }
     size_t n_removed = 0;
-    if (!error) {
-        error = ovn_nb_destroy(ob->nb, ob->owner, ctx->deadline, &n_removed,
-                               errp);
+    if (!error && (whole || !sset_is_empty(&ob->removed_lsps)
+                   || !sset_is_empty(&ob->removed_switches))) {
+        error = open_nb(ob, errp);
+        if (!error) {
+            error = ovn_nb_remove(ob->nb, ob->owner,
+                                  whole ? NULL : &ob->removed_switches,
+                                  &ob->removed_lsps, ctx->deadline,
+                                  &n_removed, errp);
+        }
     }
     if (!error && ctx->report && n_removed) {
         char *line = xasprintf("removed %zu OVN Northbound row%s", n_removed,
@@ -774,7 +868,7 @@ commit_removal(struct ovn_backend *ob, char **errp)
         ctx->report(ctx->report_aux, line);
         free(line);
     }
-    ob->removing = false;
+    removal_clear(ob);
     return error;
 }
 
@@ -786,9 +880,12 @@ ovn_commit(struct vplug_backend *b, char **errp)
     int error;
 
     if (!ob->applying) {
-        return ob->removing ? commit_removal(ob, errp) : 0;
+        return removal_queued(ob) ? commit_removal(ob, errp) : 0;
     }
-    ob->applying = ob->removing = false;
+    /* The sync below removes whatever of the owner the lab no longer
+     * lists. */
+    ob->applying = false;
+    removal_clear(ob);
 
     /* The whole lab's Northbound rows, from every host alike. */
     error = open_nb(ob, errp);
