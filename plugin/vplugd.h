@@ -36,6 +36,9 @@ extern struct vlog_module *VLM_vplugd;
 /* How long after an event the check runs, so that a burst of events (a
  * plug makes several) costs one check. */
 #define COALESCE_MS 100
+/* The same while requests of ours are in progress (their own changes make
+ * most events then). */
+#define BUSY_COALESCE_MS 1000
 /* Bound on a repair's waits: shorter than a request's, as the daemon does
  * nothing else meanwhile. */
 #define REPAIR_TIMEOUT_MS 10000
