@@ -19,6 +19,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "ovsdb/vswitch.h"
@@ -185,6 +188,13 @@ job_main(void *job_)
     struct vplugd *d = job->d;
     struct engine_opts opts;
 
+    /* The loop, which answers the operator and heals, goes first: a job
+     * and the workers it starts (they inherit this) yield to it when the
+     * cores are short, as they are during a large apply. */
+    if (setpriority(PRIO_PROCESS, syscall(SYS_gettid), JOB_NICE) < 0) {
+        VLOG_DBG("cannot lower the priority of a request's thread (%s)",
+                 ovs_strerror(errno));
+    }
     jobs_init_opts(job, &opts);
     job->run(job, &opts);
 

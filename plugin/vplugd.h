@@ -39,6 +39,8 @@ extern struct vlog_module *VLM_vplugd;
 /* The same while requests of ours are in progress (their own changes make
  * most events then). */
 #define BUSY_COALESCE_MS 1000
+/* The nice value of the requests' threads, relative to the loop's 0. */
+#define JOB_NICE 10
 /* Bound on a repair's waits: shorter than a request's, as the daemon does
  * nothing else meanwhile. */
 #define REPAIR_TIMEOUT_MS 10000
