@@ -114,6 +114,32 @@ nl_open(void)
     return fd;
 }
 
+/* Turns off IPv6 address generation on the link with index 'ifindex' (or
+ * name 'name') in the namespace of 'fd', as vplug does on every end
+ * without an IPv6 address: without it, a thousand new interfaces flood a
+ * userspace switch with router solicitations, DAD and MLD. */
+static void
+link_no_ipv6(int fd, int ifindex, const char *name)
+{
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+    struct req r;
+    uint8_t mode = 1;           /* IN6_ADDR_GEN_MODE_NONE */
+
+    req_init(&r, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+    if (ifindex == 0) {
+        attr_put(&r, IFLA_IFNAME, name, strlen(name) + 1);
+    }
+    struct rtattr *af = attr_put(&r, IFLA_AF_SPEC, NULL, 0);
+    struct rtattr *inet6 = attr_put(&r, AF_INET6, NULL, 0);
+    attr_put(&r, IFLA_INET6_ADDR_GEN_MODE, &mode, sizeof mode);
+    attr_end(&r, inet6);
+    attr_end(&r, af);
+    int error = transact(fd, &r);
+    if (error) {
+        fail(name, error);
+    }
+}
+
 /* Brings up the link with index 'ifindex' in the namespace of 'fd'. */
 static void
 link_up(int fd, int ifindex, const char *name)
@@ -205,6 +231,8 @@ main(int argc, char *argv[])
         if (error) {
             fail(name, error);
         }
+        /* No carrier until the peer is up, so no IPv6 address yet. */
+        link_no_ipv6(root_nl, 0, name);
 
         /* The address and up, inside the namespace. */
         struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_prefixlen = 16,
@@ -221,6 +249,7 @@ main(int argc, char *argv[])
         if (error) {
             fail(peer, error);
         }
+        link_no_ipv6(ns_nl, 2, peer);
         link_up(ns_nl, 2, peer);
 
         close(ns_nl);
