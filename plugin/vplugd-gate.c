@@ -257,6 +257,21 @@ gate_accept(struct ctl_gate *g)
     }
 }
 
+/* Sends 'reply' to 'c''s client, which ends its request: 'c' is idle from
+ * now on, and the newest of the idle connections. */
+static void
+send_reply(struct ctl_gate *g, struct gate_conn *c, struct jsonrpc_msg *reply)
+{
+    json_destroy(c->request_id);
+    c->request_id = NULL;
+    jsonrpc_send(c->client, reply);
+
+    c->since = time_msec();
+    c->mark = jsonrpc_get_received_bytes(c->client);
+    ovs_list_remove(&c->node);
+    ovs_list_push_back(&g->conns, &c->node);
+}
+
 /* Sends 'c''s pending request to the unixctl server, on 'c''s connection
  * to it, made for its first request.  Making it can fail while the
  * server's listen backlog is full; the request then waits for the next
@@ -275,13 +290,11 @@ forward(struct ctl_gate *g, struct gate_conn *c)
                                   "server at %s (%s)",
                                   g->inner_name + strlen("unix:"),
                                   ovs_strerror(error));
-            jsonrpc_send(c->client,
-                         jsonrpc_create_error(json_string_create_nocopy(msg),
-                                              c->request_id));
-            json_destroy(c->request_id);
-            c->request_id = NULL;
             jsonrpc_msg_destroy(c->pending);
             c->pending = NULL;
+            send_reply(g, c,
+                       jsonrpc_create_error(json_string_create_nocopy(msg),
+                                            c->request_id));
             return;
         }
         c->inner = jsonrpc_open(stream);
@@ -313,14 +326,7 @@ relay_reply(struct ctl_gate *g, struct gate_conn *c)
          * "result": null). */
         reply->type = JSONRPC_REPLY;
     }
-    json_destroy(c->request_id);
-    c->request_id = NULL;
-    jsonrpc_send(c->client, reply);
-
-    c->since = time_msec();
-    c->mark = jsonrpc_get_received_bytes(c->client);
-    ovs_list_remove(&c->node);
-    ovs_list_push_back(&g->conns, &c->node);
+    send_reply(g, c, reply);
 }
 
 /* Reads a request from 'c', if it has one.  Returns false if 'c' was
