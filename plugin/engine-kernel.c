@@ -537,21 +537,33 @@ wait_links_gone(struct engine *e, const struct topology *eff,
                            || !netns_exists(ns)))) {
                 continue;
             }
-            int error = 0;
-            struct ns_handle *h = engine_ns(e, ns, &error);
-            struct rtnl_link_info info;
-            while (h && !rtnl_link_get(h->rtnl, l->ends[j].ifname, &info)) {
-                rtnl_link_info_uninit(&info);
-                if (time_msec() >= e->ctx.deadline) {
-                    report(e, "interface '%s' in namespace '%s' still exists "
-                           "after its peer's namespace was deleted",
-                           l->ends[j].ifname, ns_label(ns));
-                    return;
-                }
-                usleep(1000);
+            if (!wait_link_gone(e, ns, l->ends[j].ifname)) {
+                return;
             }
         }
     }
+}
+
+/* Waits until link 'name' in namespace 'ns' is gone (its peer's namespace
+ * was deleted, and the kernel cleans up a namespace asynchronously), at
+ * most until the deadline.  Returns false, having said so, if it is still
+ * there then. */
+bool
+wait_link_gone(struct engine *e, const char *ns, const char *name)
+{
+    int error = 0;
+    struct ns_handle *h = engine_ns(e, ns, &error);
+    struct rtnl_link_info info;
+    while (h && !rtnl_link_get(h->rtnl, name, &info)) {
+        rtnl_link_info_uninit(&info);
+        if (time_msec() >= e->ctx.deadline) {
+            report(e, "interface '%s' in namespace '%s' still exists after "
+                   "its peer's namespace was deleted", name, ns_label(ns));
+            return false;
+        }
+        usleep(1000);
+    }
+    return true;
 }
 
 /* ---- The kernel side of an apply, on every core. ---- */

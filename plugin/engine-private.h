@@ -200,6 +200,7 @@ int delete_link(struct engine *e, const struct topo_link *l,
                 const struct svec *dying_ns, char **errp);
 void wait_links_gone(struct engine *e, const struct topology *eff,
                      const struct svec *dead_ns);
+bool wait_link_gone(struct engine *e, const char *ns, const char *name);
 int run_kernel_work(struct engine *e, const struct svec *names,
                     struct plan_link *plinks, size_t n_links, bool addresses,
                     const struct topology *old_eff, bool old_applying,

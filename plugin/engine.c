@@ -360,27 +360,6 @@ undo_log_destroy(struct undo_log *log)
 
 /* Rolls back everything in 'log', newest first.  Failures are reported,
  * not returned: rollback goes on as far as it can. */
-/* Waits until link 'name' in namespace 'ns' is gone (its peer's namespace
- * was deleted, and the kernel cleans up a namespace asynchronously), at
- * most until the deadline. */
-static void
-wait_link_gone(struct engine *e, const char *ns, const char *name)
-{
-    int error = 0;
-    struct ns_handle *h = engine_ns(e, ns, &error);
-    struct rtnl_link_info info;
-    while (h && !rtnl_link_get(h->rtnl, name, &info)) {
-        rtnl_link_info_uninit(&info);
-        if (time_msec() >= e->ctx.deadline) {
-            report(e, "rollback: interface '%s' in namespace '%s' still "
-                   "exists after its peer's namespace was deleted", name,
-                   ns_label(ns));
-            return;
-        }
-        usleep(1000);
-    }
-}
-
 static void
 undo_all(struct engine *e, struct undo_log *log, struct state *st)
 {
@@ -819,7 +798,6 @@ engine_apply(const struct topology *topo, const struct engine_opts *opts,
     return error;
 }
 
-/* Removes what state 'st' says topology 'st->topo->name' owns. */
 /* Between two kernel requests of a destroy: EINTR with a message if a
  * stop was requested.  What is deleted stays deleted, and the state stays
  * for the next destroy, which deletes the rest. */
@@ -836,6 +814,7 @@ check_destroy_stop(const struct state *st, const char *what, size_t done,
     return EINTR;
 }
 
+/* Removes what state 'st' says topology 'st->topo->name' owns. */
 static int
 destroy_state(struct engine *e, struct state *st, char **errp)
 {
