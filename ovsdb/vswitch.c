@@ -39,6 +39,12 @@ struct vswitch {
     bool was_ready;
     unsigned int n_connects;
     char *last_error;           /* Or NULL. */
+
+    /* 0 while the replica has cur_cfg caught up with next_cfg; the time
+     * this replica saw cur_cfg fall behind after it had been caught up; or
+     * LLONG_MIN if behind since it arrived (since when, nobody here
+     * knows). */
+    long long int behind_since;
 };
 
 /* A bridge inserted by a transaction: its ports are written once, when the
@@ -114,6 +120,7 @@ vswitch_create(const char *remote, bool retry)
 
     vs->remote = xstrdup(remote);
     vs->retry = retry;
+    vs->behind_since = LLONG_MIN;
     vs->idl = create_idl(remote, retry);
     return vs;
 }
@@ -240,6 +247,20 @@ connect_error(const struct vswitch *vs, int error)
                      ovs_retval_to_string(error));
 }
 
+/* Notes when cur_cfg fell behind next_cfg (see 'behind_since'). */
+static void
+update_behind(struct vswitch *vs)
+{
+    const struct ovsrec_open_vswitch *row = ovsrec_open_vswitch_first(vs->idl);
+    if (!vs->synced || !row) {
+        vs->behind_since = LLONG_MIN;
+    } else if (row->cur_cfg >= row->next_cfg) {
+        vs->behind_since = 0;
+    } else if (!vs->behind_since) {
+        vs->behind_since = time_msec();
+    }
+}
+
 /* Runs the IDL, unless a transaction is under construction, and updates
  * the connection bookkeeping. */
 static void
@@ -261,6 +282,7 @@ vswitch_update(struct vswitch *vs)
     vs->connected = connected;
     vs->synced = (connected
                   && ovsdb_idl_get_seqno(vs->idl) != vs->connect_seqno);
+    update_behind(vs);
 
     bool ready = vswitch_is_ready(vs);
     if (ready && !vs->was_ready) {
@@ -459,6 +481,18 @@ static void
 svec_add_uuid(struct svec *svec, const struct uuid *uuid)
 {
     svec_add_nocopy(svec, uuid_to_string(uuid));
+}
+
+/* How long ovs-vswitchd has had a configuration to apply, as this replica
+ * saw it: 0 if cur_cfg is caught up with next_cfg, LLONG_MAX if it has been
+ * behind since the replica arrived, otherwise the milliseconds since it fell
+ * behind. */
+long long int
+vswitch_cfg_behind_ms(const struct vswitch *vs)
+{
+    return (!vs->behind_since ? 0
+            : vs->behind_since == LLONG_MIN ? LLONG_MAX
+            : time_msec() - vs->behind_since);
 }
 
 int

@@ -144,6 +144,7 @@ int vswitch_wait_cur_cfg(struct vswitch *, long long int next_cfg,
 /* Reads the root row into '*root' (caller destroys).  Returns 0 or ENOENT
  * if the database has none. */
 int vswitch_get_root(const struct vswitch *, struct vswitch_root *root);
+long long int vswitch_cfg_behind_ms(const struct vswitch *);
 
 /* Lookups by name (or by UUID for the _get variants).  Each returns a new
  * struct the caller frees, or NULL if no such row is in the replica. */

@@ -244,21 +244,19 @@ check_vswitchd(struct ovs_backend *ovs, char **errp)
     if (ovs->vswitchd_alive) {
         return 0;
     }
-    if (ovs->borrowed) {
-        /* A daemon's connection: ovs-vswitchd has applied every
-         * configuration so far, so it was alive at the last change.  Had it
+    if (ovs->borrowed
+        && vswitch_cfg_behind_ms(ovs->vs) < ovs->up.ctx->timeout_ms) {
+        /* A daemon's connection, kept current: ovs-vswitchd has applied
+         * every configuration so far, or was caught up less than a
+         * --timeout ago (another request's commit is being applied: in a
+         * burst of plugs, almost always).  So it was alive then.  Had it
          * died since, the commit's own wait says so, within the same
-         * timeout; this saves a round trip through ovs-vswitchd per
-         * request. */
-        struct vswitch_root root;
-        if (!vswitch_get_root(ovs->vs, &root)) {
-            bool caught_up = root.cur_cfg >= root.next_cfg;
-            vswitch_root_destroy(&root);
-            if (caught_up) {
-                ovs->vswitchd_alive = true;
-                return 0;
-            }
-        }
+         * timeout.  This saves a round trip through ovs-vswitchd per
+         * request, and in a burst an empty transaction per request, which
+         * ovs-vswitchd would reconfigure for and which would race with the
+         * shared one. */
+        ovs->vswitchd_alive = true;
+        return 0;
     }
     int error = commit_and_wait(ovs, vswitch_txn_create(ovs->vs), NULL,
                                 errp);
@@ -1456,6 +1454,11 @@ lead_group(struct ovs_backend *leader, struct ovs_list *batch)
     int error = 0;
 
     for (int try = 1; ; try++) {
+        /* The leader waited for the previous group without reading its
+         * connection: catch up first, or its guards see the ports that
+         * group added as a change and the transaction comes back to be
+         * tried again. */
+        vswitch_run(leader->vs);
         unsigned int seqno = vswitch_get_seqno(leader->vs);
         struct vswitch_txn *txn = vswitch_txn_create(leader->vs);
         n_in = 0;
