@@ -483,10 +483,6 @@ svec_add_uuid(struct svec *svec, const struct uuid *uuid)
     svec_add_nocopy(svec, uuid_to_string(uuid));
 }
 
-/* How long ovs-vswitchd has had a configuration to apply, as this replica
- * saw it: 0 if cur_cfg is caught up with next_cfg, LLONG_MAX if it has been
- * behind since the replica arrived, otherwise the milliseconds since it fell
- * behind. */
 long long int
 vswitch_cfg_behind_ms(const struct vswitch *vs)
 {

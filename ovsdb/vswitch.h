@@ -144,6 +144,10 @@ int vswitch_wait_cur_cfg(struct vswitch *, long long int next_cfg,
 /* Reads the root row into '*root' (caller destroys).  Returns 0 or ENOENT
  * if the database has none. */
 int vswitch_get_root(const struct vswitch *, struct vswitch_root *root);
+/* How long ovs-vswitchd has had a configuration to apply, as this replica
+ * saw it: 0 if cur_cfg is caught up with next_cfg, LLONG_MAX if it has been
+ * behind since the replica arrived, otherwise the milliseconds since it fell
+ * behind. */
 long long int vswitch_cfg_behind_ms(const struct vswitch *);
 
 /* Lookups by name (or by UUID for the _get variants).  Each returns a new
