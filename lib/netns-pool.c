@@ -20,17 +20,21 @@ VLOG_DEFINE_THIS_MODULE(netns_pool);
 
 struct netns_pool {
     pthread_mutex_t mutex;
-    struct netns_spare *spares;
-    size_t n, capacity;
+    struct netns_spare *spares;     /* 'max_capacity' of them. */
+    size_t n;
+    size_t capacity;                /* How many it makes: grows... */
+    size_t max_capacity;            /* ...up to this. */
+    size_t demand;                  /* Takes since it was last full. */
 };
 
 struct netns_pool *
-netns_pool_create(size_t capacity)
+netns_pool_create(size_t capacity, size_t max_capacity)
 {
     struct netns_pool *pool = xzalloc(sizeof *pool);
     pthread_mutex_init(&pool->mutex, NULL);
     pool->capacity = capacity;
-    pool->spares = xcalloc(MAX(capacity, 1), sizeof *pool->spares);
+    pool->max_capacity = MAX(capacity, max_capacity);
+    pool->spares = xcalloc(MAX(pool->max_capacity, 1), sizeof *pool->spares);
     return pool;
 }
 
@@ -54,19 +58,35 @@ netns_pool_destroy(struct netns_pool *pool)
     }
 }
 
+/* Reads '*field' of 'pool' under its mutex. */
+static size_t
+read_locked(struct netns_pool *pool, const size_t *field)
+{
+    pthread_mutex_lock(&pool->mutex);
+    size_t value = *field;
+    pthread_mutex_unlock(&pool->mutex);
+    return value;
+}
+
 size_t
 netns_pool_count(struct netns_pool *pool)
 {
-    pthread_mutex_lock(&pool->mutex);
-    size_t n = pool->n;
-    pthread_mutex_unlock(&pool->mutex);
-    return n;
+    return read_locked(pool, &pool->n);
+}
+
+size_t
+netns_pool_capacity(struct netns_pool *pool)
+{
+    return read_locked(pool, &pool->capacity);
 }
 
 bool
 netns_pool_needs_fill(struct netns_pool *pool)
 {
-    return netns_pool_count(pool) < pool->capacity;
+    pthread_mutex_lock(&pool->mutex);
+    bool short_ = pool->n < pool->capacity;
+    pthread_mutex_unlock(&pool->mutex);
+    return short_;
 }
 
 int
@@ -100,6 +120,9 @@ netns_pool_fill_one(struct netns_pool *pool)
     bool room = pool->n < pool->capacity;
     if (room) {
         pool->spares[pool->n++] = spare;
+        if (pool->n == pool->capacity) {
+            pool->demand = 0;
+        }
     }
     pthread_mutex_unlock(&pool->mutex);
     if (!room) {
@@ -118,6 +141,15 @@ netns_pool_take(struct netns_pool *pool, struct netns_spare *spare)
     bool found = pool->n > 0;
     if (found) {
         *spare = pool->spares[--pool->n];
+    }
+    /* A burst that takes more than the pool holds makes the pool that
+     * large for the next one. */
+    pool->demand++;
+    if (pool->demand > pool->capacity && pool->capacity < pool->max_capacity) {
+        pool->capacity = MIN(pool->demand, pool->max_capacity);
+        VLOG_DBG("%zu namespaces wanted since the pool was last full: it "
+                 "keeps %zu spares from now on", pool->demand,
+                 pool->capacity);
     }
     pthread_mutex_unlock(&pool->mutex);
     return found;

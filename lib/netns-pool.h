@@ -25,11 +25,19 @@ struct netns_spare {
     struct rtnl *rtnl;          /* A socket inside it. */
 };
 
-struct netns_pool *netns_pool_create(size_t capacity);
+/* A pool that keeps 'capacity' spares.  Whenever more namespaces are taken
+ * (or wanted while it was empty) than it holds before it is full again,
+ * it keeps that many from then on, up to 'max_capacity': a daemon that
+ * sees a compute node boot 20 VMs at once has 20 ready for the next 20.
+ * 'capacity' 0 with 'max_capacity' 0 makes none. */
+struct netns_pool *netns_pool_create(size_t capacity, size_t max_capacity);
 void netns_pool_destroy(struct netns_pool *);
 
 /* Returns how many spare namespaces 'pool' holds. */
 size_t netns_pool_count(struct netns_pool *);
+
+/* Returns how many spares 'pool' keeps now (see netns_pool_create()). */
+size_t netns_pool_capacity(struct netns_pool *);
 
 /* Returns true if 'pool' holds fewer than its capacity. */
 bool netns_pool_needs_fill(struct netns_pool *);
@@ -38,7 +46,8 @@ bool netns_pool_needs_fill(struct netns_pool *);
 int netns_pool_fill_one(struct netns_pool *);
 
 /* Takes a spare namespace out of 'pool' into '*spare' and returns true, or
- * returns false if there is none.  'pool' may be NULL (then none). */
+ * returns false if there is none (the caller makes one: it counts as
+ * taken, for the pool's growth).  'pool' may be NULL (then none). */
 bool netns_pool_take(struct netns_pool *, struct netns_spare *spare);
 
 #endif /* netns-pool.h */

@@ -68,7 +68,7 @@ vplugd_status_format_text(const struct vplugd_status *st, struct ds *out)
         ds_put_format(out, "  %s (%lld ms)\n", st->jobs[i].title,
                       st->jobs[i].elapsed_ms);
     }
-    ds_put_format(out, "spare namespaces: %zu of %d\n", st->n_spares,
+    ds_put_format(out, "spare namespaces: %zu of %zu\n", st->n_spares,
                   st->max_spares);
     ds_put_format(out, "topologies: %zu (%zu VIF%s)\n", st->n_topos,
                   st->n_vifs, st->n_vifs == 1 ? "" : "s");
@@ -139,9 +139,9 @@ vplugd_status_to_json(const struct vplugd_status *st)
     json_object_set_new(root, "requests", vjson_integer(st->n_requests));
     json_object_set_new(root, "requests_in_progress", jobs);
     json_object_set_new(root, "spare_namespaces",
-                        json_pack("{s:I, s:i}",
+                        json_pack("{s:I, s:I}",
                                   "ready", (json_int_t) st->n_spares,
-                                  "target", st->max_spares));
+                                  "target", (json_int_t) st->max_spares));
     json_object_set_new(root, "topologies", vjson_integer(st->n_topos));
     json_object_set_new(root, "vifs", vjson_integer(st->n_vifs));
     json_object_set_new(root, "backends",

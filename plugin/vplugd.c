@@ -192,7 +192,8 @@ main(int argc, char *argv[])
     jobs_init(&d);
     register_commands(&d);
     heal_init(&d);
-    d.pool = netns_pool_create(d.n_spares);
+    d.pool = netns_pool_create(d.n_spares,
+                               d.n_spares ? BURST_SPARE_NAMESPACES : 0);
 
     daemonize_complete();
     VLOG_INFO("vplugd %s started, database %s", PACKAGE_VERSION,

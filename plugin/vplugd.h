@@ -45,9 +45,13 @@ extern struct vlog_module *VLM_vplugd;
  * nothing else meanwhile. */
 #define REPAIR_TIMEOUT_MS 10000
 /* Spare namespaces kept for plugs into new namespaces by default, at most,
- * and how long to wait after failing to make one. */
+ * and how long to wait after failing to make one.  After a burst that
+ * wanted more than it had, the pool keeps as many as the burst wanted, up
+ * to BURST_SPARE_NAMESPACES (about 170 kB of kernel memory each on Linux
+ * 6.x): a compute node that booted 20 VMs at once may boot 20 again. */
 #define SPARE_NAMESPACES 4
 #define MAX_SPARE_NAMESPACES 64
+#define BURST_SPARE_NAMESPACES 32
 #define SPARE_RETRY_MS 10000
 
 /* What the quick check compares, per kind of object. */
@@ -219,7 +223,7 @@ struct vplugd_status {
     struct vplugd_status_job *jobs;     /* Requests in progress. */
     size_t n_jobs;
     size_t n_spares;            /* Spare namespaces ready... */
-    int max_spares;             /* ...of --spare-namespaces. */
+    size_t max_spares;          /* ...of those it keeps now. */
     size_t n_topos;             /* Topologies kept... */
     size_t n_vifs;              /* ...of which plugged VIFs. */
     size_t n_ovs;               /* Distinct OVS bridges in use. */

@@ -169,7 +169,7 @@ static int
 test_netns_pool(int argc, char *argv[])
 {
     CHECK(argc >= 2);
-    struct netns_pool *pool = netns_pool_create(argc - 1);
+    struct netns_pool *pool = netns_pool_create(argc - 1, argc - 1);
     int status = 0;
 
     while (netns_pool_needs_fill(pool)) {
@@ -200,6 +200,55 @@ out:
     return status;
 }
 VPLUG_TEST("netns-pool", "NAME...", test_netns_pool)
+
+/* Fills 'pool' and prints how many it holds of how many it keeps. */
+static int
+fill_pool(struct netns_pool *pool)
+{
+    while (netns_pool_needs_fill(pool)) {
+        int error = netns_pool_fill_one(pool);
+        if (error) {
+            return fail("cannot make a spare namespace: %s",
+                        ovs_strerror(error));
+        }
+    }
+    printf("%zu of %zu\n", netns_pool_count(pool),
+           netns_pool_capacity(pool));
+    return 0;
+}
+
+/* "netns-pool-grow CAPACITY MAX TAKES...": a pool that keeps CAPACITY
+ * spares, up to MAX; fills it, then for each TAKES takes that many
+ * namespaces at once (closing them; a take that finds none stands for one
+ * made on demand), and fills it again, printing what it holds each time. */
+static int
+test_netns_pool_grow(int argc, char *argv[])
+{
+    int capacity, max;
+    CHECK(argc >= 3 && str_to_int(argv[1], 10, &capacity)
+          && str_to_int(argv[2], 10, &max));
+    struct netns_pool *pool = netns_pool_create(capacity, max);
+    int status = fill_pool(pool);
+
+    for (int i = 3; !status && i < argc; i++) {
+        int n;
+        CHECK(str_to_int(argv[i], 10, &n));
+        int found = 0;
+        for (int j = 0; j < n; j++) {
+            struct netns_spare spare;
+            if (netns_pool_take(pool, &spare)) {
+                rtnl_close(spare.rtnl);
+                close(spare.fd);
+                found++;
+            }
+        }
+        printf("took %d, %d of them spare: ", n, found);
+        status = fill_pool(pool);
+    }
+    netns_pool_destroy(pool);
+    return status;
+}
+VPLUG_TEST("netns-pool-grow", "CAPACITY MAX TAKES...", test_netns_pool_grow)
 
 static int
 test_netns_list(int argc, char *argv[])
