@@ -94,6 +94,23 @@ struct vplug_backend_class {
     int (*ensure_switch)(struct vplug_backend *, const struct topo_switch *sw,
                          bool *createdp, char **variantp, char **errp);
 
+    /* For a backend that creates a switch and tags it as ctx->owner's in
+     * two steps, so that a run killed between them leaves an untagged
+     * switch (a Linux bridge: the kernel ignores an alias in the request
+     * that creates a link).  NULL where the two are one step (OVS, OVN).
+     *
+     * switch_exists() stores into '*existsp' whether switch 'name' exists:
+     * the engine records one that does not before it creates it.
+     * adopt_switch() tags switch 'name' as ctx->owner's if it exists and
+     * carries no owner's tag, and finishes it as ensure_switch() would
+     * have, storing into '*adoptedp' whether it did.  The engine calls it
+     * only for a switch that a killed run of ctx->owner recorded as absent
+     * and set out to create.  Neither changes anything in a dry run. */
+    int (*switch_exists)(struct vplug_backend *, const char *name,
+                         bool *existsp, char **errp);
+    int (*adopt_switch)(struct vplug_backend *, const char *name,
+                        bool *adoptedp, char **errp);
+
     /* Queues attaching the root-namespace interface 'end->ifname' (which
      * exists by commit time) to 'sw', with 'end''s vlan and external_ids,
      * tagged as ctx->owner's. */

@@ -135,6 +135,63 @@ bridge_ensure_switch(struct vplug_backend *backend,
 }
 
 static int
+bridge_switch_exists(struct vplug_backend *backend, const char *name,
+                     bool *existsp, char **errp)
+{
+    struct bridge_backend *b = bridge_backend_cast(backend);
+    struct rtnl_link_info info;
+
+    int error = rtnl_link_get(b->rtnl, name, &info);
+    *existsp = !error;
+    if (!error) {
+        rtnl_link_info_uninit(&info);
+    } else if (error == ENODEV) {
+        error = 0;
+    } else {
+        *errp = xasprintf("cannot look up bridge '%s': %s", name,
+                          ovs_strerror(error));
+    }
+    return error;
+}
+
+static int
+bridge_adopt_switch(struct vplug_backend *backend, const char *name,
+                    bool *adoptedp, char **errp)
+{
+    struct bridge_backend *b = bridge_backend_cast(backend);
+    struct rtnl_link_info info;
+
+    *adoptedp = false;
+    int error = rtnl_link_get(b->rtnl, name, &info);
+    if (error == ENODEV) {
+        return 0;
+    } else if (error) {
+        *errp = xasprintf("cannot look up bridge '%s': %s", name,
+                          ovs_strerror(error));
+        return error;
+    }
+    if (!strcmp(info.kind, "bridge") && !info.alias
+        && !backend->ctx->dry_run) {
+        /* What rtnl_bridge_create() does after creating it: the tag, then
+         * no IPv6 addresses, and bridge_ensure_switch() brings it up. */
+        error = rtnl_link_set_alias(b->rtnl, name, b->alias);
+        if (!error) {
+            error = rtnl_link_set_ipv6_off(b->rtnl, name, true);
+        }
+        if (error) {
+            *errp = xasprintf("cannot take over bridge '%s', which an apply "
+                              "of topology '%s' created and was killed "
+                              "before tagging: %s", name,
+                              backend->ctx->owner, ovs_strerror(error));
+        } else {
+            *adoptedp = true;
+        }
+    }
+    rtnl_link_info_uninit(&info);
+    return error;
+}
+
+static int
 bridge_attach(struct vplug_backend *backend, const struct topo_switch *sw,
               const struct topo_end *end, char **errp)
 {
@@ -345,6 +402,8 @@ const struct vplug_backend_class vplug_bridge_backend = {
     .close = bridge_close,
     .probe = bridge_probe,
     .ensure_switch = bridge_ensure_switch,
+    .switch_exists = bridge_switch_exists,
+    .adopt_switch = bridge_adopt_switch,
     .attach = bridge_attach,
     .detach = bridge_detach,
     .remove_switch = bridge_remove_switch,

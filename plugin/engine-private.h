@@ -27,6 +27,11 @@ struct state_switch {
     enum topo_switch_kind backend;  /* The backend that hosts it. */
     char *variant;              /* "ovs/netdev", "bridge", "direct". */
     bool created;               /* This topology created it. */
+    bool creating;              /* It did not exist when this apply was
+                                 * planned: the apply creates it. */
+    bool adopt;                 /* Not stored: a killed apply of this
+                                 * topology was creating it, and may have
+                                 * died before tagging it as ours. */
     char *reason;               /* Why a fallback was used, or NULL. */
     char *tcp_limit;            /* What limits TCP through it and what would
                                  * lift it (backend's dataplane()), or
@@ -211,6 +216,10 @@ int run_kernel_work(struct engine *e, const struct svec *names,
 const char *kind_title(enum topo_switch_kind kind);
 int choose_backends(struct engine *e, const struct topology *topo,
                     struct state *st, char **errp);
+int plan_switches(struct engine *, const struct topology *eff,
+                  struct state *, char **errp);
+int adopt_killed_switch(struct engine *, struct vplug_backend *,
+                        const struct state_switch *, char **errp);
 int setup_switches(struct engine *e, const struct topology *eff,
                    struct state *st, struct undo_log *log, char **errp);
 int attach_ports(struct engine *e, const struct topology *eff,

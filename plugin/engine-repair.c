@@ -230,7 +230,8 @@ engine_repair(const char *name, const struct engine_opts *opts,
     }
 
     /* A switch the topology did not create stays shared: re-creating it
-     * (an empty database) must not make it this topology's to remove. */
+     * (an empty database) must not make it this topology's to remove.  One
+     * that the killed apply was creating is this topology's. */
     struct svec shared = SVEC_EMPTY_INITIALIZER;
     if (opts->shared_switches) {
         for (size_t i = 0; i < opts->shared_switches->n; i++) {
@@ -238,7 +239,7 @@ engine_repair(const char *name, const struct engine_opts *opts,
         }
     }
     for (size_t i = 0; i < st.n_switches; i++) {
-        if (!st.switches[i].created) {
+        if (!st.switches[i].created && !st.switches[i].creating) {
             svec_add(&shared, st.switches[i].name);
         }
     }

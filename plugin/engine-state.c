@@ -167,6 +167,9 @@ state_write(const struct engine_opts *opts, const struct state *st,
                                "backend", topo_switch_kind_name(s->backend),
                                "variant", s->variant ? s->variant : "",
                                "created", s->created);
+        if (s->creating && st->applying) {
+            json_object_set_new(sw, "creating", json_true());
+        }
         if (s->reason) {
             json_object_set_new(sw, "reason", vjson_string(s->reason));
         }
@@ -304,6 +307,7 @@ state_read(const struct engine_opts *opts, const char *name,
         s->variant = nullable_xstrdup(
             json_string_value(json_object_get(value, "variant")));
         s->created = json_is_true(json_object_get(value, "created"));
+        s->creating = json_is_true(json_object_get(value, "creating"));
         s->reason = nullable_xstrdup(
             json_string_value(json_object_get(value, "reason")));
         s->tcp_limit = nullable_xstrdup(
@@ -448,6 +452,9 @@ state_inherit(struct state *st, const struct state *old)
         s->backend = o->backend;
         s->variant = nullable_xstrdup(o->variant);
         s->created = o->created;
+        /* An apply that did not finish may have created the switch and
+         * died before tagging it. */
+        s->adopt = old->applying && o->creating && !o->created;
         s->reason = nullable_xstrdup(o->reason);
         s->tcp_limit = nullable_xstrdup(o->tcp_limit);
     }

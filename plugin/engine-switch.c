@@ -131,6 +131,58 @@ choose_backends(struct engine *e, const struct topology *topo,
 
 /* ---- The switch side. ---- */
 
+static bool
+is_shared(const struct engine *e, const char *sw_name)
+{
+    return (e->opts->shared_switches
+            && svec_has(e->opts->shared_switches, sw_name));
+}
+
+/* Records into 'st' which switches of 'eff' do not exist yet, where the
+ * backend creates and tags a switch in two steps (see
+ * vplug_backend_class's switch_exists()), before the state that says
+ * "applying" is written: a run killed between the two steps then leaves a
+ * switch that the next run knows to be this topology's. */
+int
+plan_switches(struct engine *e, const struct topology *eff,
+              struct state *st, char **errp)
+{
+    for (size_t i = 0; i < eff->n_switches; i++) {
+        const struct topo_switch *sw = &eff->switches[i];
+        struct state_switch *rec = state_find_switch(st, sw->name);
+        struct vplug_backend *b = (sw->kind == TOPO_SW_DIRECT ? NULL
+                                   : engine_backend(e, sw->kind));
+        if (!b || !b->class->switch_exists || rec->created
+            || is_shared(e, sw->name)) {
+            continue;
+        }
+        bool exists;
+        int error = b->class->switch_exists(b, sw->name, &exists, errp);
+        if (error) {
+            return error;
+        }
+        rec->creating = rec->adopt || !exists;
+    }
+    return 0;
+}
+
+/* Makes switch 'rec' this topology's if a run that was killed created it
+ * and did not get to tag it (see plan_switches()).  'b' is its backend. */
+int
+adopt_killed_switch(struct engine *e, struct vplug_backend *b,
+                    const struct state_switch *rec, char **errp)
+{
+    bool adopted = false;
+    int error = (b->class->adopt_switch && !is_shared(e, rec->name)
+                 ? b->class->adopt_switch(b, rec->name, &adopted, errp)
+                 : 0);
+    if (adopted) {
+        report(e, "switch '%s': an apply that was killed created it before "
+               "it could tag it: it is this topology's", rec->name);
+    }
+    return error;
+}
+
 int
 setup_switches(struct engine *e, const struct topology *eff,
                struct state *st, struct undo_log *log, char **errp)
@@ -145,18 +197,20 @@ setup_switches(struct engine *e, const struct topology *eff,
         }
 
         struct vplug_backend *b = engine_backend(e, sw->kind);
+        int error = rec->adopt ? adopt_killed_switch(e, b, rec, errp) : 0;
+        if (error) {
+            return error;
+        }
         bool created = false;
         char *variant = NULL;
-        int error = b->class->ensure_switch(b, sw, &created, &variant, errp);
+        error = b->class->ensure_switch(b, sw, &created, &variant, errp);
         if (error) {
             free(variant);
             return error;
         }
         free(rec->variant);
         rec->variant = variant;
-        if (created && !(e->opts->shared_switches
-                         && svec_has(e->opts->shared_switches,
-                                          sw->name))) {
+        if (created && !is_shared(e, sw->name)) {
             /* Rollback removes only what this run made or found left over
              * by a killed one, never a switch an earlier apply recorded. */
             if (!rec->created) {

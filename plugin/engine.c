@@ -658,6 +658,10 @@ apply_locked(const struct topology *topo, const struct engine_opts *opts,
     }
     svec_destroy(&wanted);
 
+    error = plan_switches(&e, eff, &st, errp);
+    if (error) {
+        goto out;
+    }
     st.applying = true;
     error = state_write(opts, &st, errp);
     if (error) {
@@ -846,8 +850,10 @@ destroy_state(struct engine *e, struct state *st, char **errp)
          * (the topology that made it went first): the backend removes it
          * only if its tag says so, and keeps it while another topology
          * has ports on it. */
+        bool killed_creating = st->applying && rec->creating && !rec->created;
         if (rec->backend == TOPO_SW_DIRECT
-            || (!rec->created && e->opts->keep_joined_switches)) {
+            || (!rec->created && !killed_creating
+                && e->opts->keep_joined_switches)) {
             continue;
         }
         struct vplug_backend *b = engine_backend(e, rec->backend);
@@ -856,7 +862,13 @@ destroy_state(struct engine *e, struct state *st, char **errp)
                                    rec->name, e->backend_errors[rec->backend]);
             switch_error = ENXIO;
         } else {
-            switch_error = b->class->remove_switch(b, rec->name, &switch_err);
+            switch_error = (killed_creating
+                            ? adopt_killed_switch(e, b, rec, &switch_err)
+                            : 0);
+            if (!switch_error) {
+                switch_error = b->class->remove_switch(b, rec->name,
+                                                       &switch_err);
+            }
         }
     }
     long long int start = time_msec();

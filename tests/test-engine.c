@@ -3,9 +3,11 @@
 #include "test-vplug.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "dirs.h"
 #include "plugin/engine.h"
+#include "topology.h"
 #include "util.h"
 
 static const char *stop_phase;
@@ -62,3 +64,55 @@ test_destroy_stop(int argc, char *argv[])
     return error ? 1 : 0;
 }
 VPLUG_TEST("destroy-stop", "NAME PHASE K", test_destroy_stop)
+
+/* "apply-die FILE PHASE K": applies the topology of FILE as "vplug apply
+ * FILE" does, and dies without any cleanup (as under SIGKILL) once K items
+ * of PHASE ("creating namespaces", "creating links") are done.  Exits 1 if
+ * the apply failed before that, 137 when it died. */
+static void
+die_progress(void *aux OVS_UNUSED, const char *phase, size_t done,
+             size_t total OVS_UNUSED)
+{
+    if (!strcmp(phase, stop_phase) && done == stop_after) {
+        _exit(137);
+    }
+}
+
+static int
+test_apply_die(int argc, char *argv[])
+{
+    int k;
+    if (argc != 4 || !str_to_int(argv[3], 10, &k) || k < 0) {
+        fprintf(stderr, "usage: apply-die FILE PHASE K\n");
+        return 2;
+    }
+    stop_phase = argv[2];
+    stop_after = k;
+
+    struct topology *topo;
+    char *err = topology_parse_file(argv[1], &topo);
+    if (err) {
+        printf("error: %s\n", err);
+        free(err);
+        return 1;
+    }
+
+    struct engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    char *db = xasprintf("unix:%s/db.sock", ovs_rundir());
+    eo.default_db_remote = db;
+    eo.timeout_ms = 30000;
+    eo.state_dir = getenv("VPLUG_STATE_DIR");
+    eo.report = print_line;
+    eo.progress = die_progress;
+
+    int error = engine_apply(topo, &eo, &err);
+    if (error) {
+        printf("error: %s\n", err);
+        free(err);
+    }
+    topology_destroy(topo);
+    free(db);
+    return error ? 1 : 0;
+}
+VPLUG_TEST("apply-die", "FILE PHASE K", test_apply_die)
