@@ -76,6 +76,21 @@ is_ours(const struct bridge_backend *b, const struct rtnl_link_info *info)
     return info->alias && !strcmp(info->alias, b->alias);
 }
 
+/* Fills 'info' for link 'name' (a bridge if 'bridge') and returns 0.
+ * Returns ENODEV, with no message, if there is none; otherwise errno and a
+ * sentence in '*errp'. */
+static int
+lookup(struct bridge_backend *b, const char *name, bool bridge,
+       struct rtnl_link_info *info, char **errp)
+{
+    int error = rtnl_link_get(b->rtnl, name, info);
+    if (error && error != ENODEV) {
+        *errp = xasprintf("cannot look up %s'%s': %s", bridge ? "bridge " : "",
+                          name, ovs_strerror(error));
+    }
+    return error;
+}
+
 static int
 bridge_ensure_switch(struct vplug_backend *backend,
                      const struct topo_switch *sw, bool *createdp,
@@ -87,7 +102,7 @@ bridge_ensure_switch(struct vplug_backend *backend,
     *createdp = false;
     *variantp = xstrdup("bridge");
 
-    int error = rtnl_link_get(b->rtnl, sw->name, &info);
+    int error = lookup(b, sw->name, true, &info, errp);
     if (!error) {
         /* A bridge tagged with our owner is ours, even if the run that
          * created it was killed before recording it. */
@@ -107,8 +122,6 @@ bridge_ensure_switch(struct vplug_backend *backend,
         rtnl_link_info_uninit(&info);
         return error;
     } else if (error != ENODEV) {
-        *errp = xasprintf("cannot look up bridge '%s': %s", sw->name,
-                          ovs_strerror(error));
         return error;
     }
 
@@ -141,17 +154,12 @@ bridge_switch_exists(struct vplug_backend *backend, const char *name,
     struct bridge_backend *b = bridge_backend_cast(backend);
     struct rtnl_link_info info;
 
-    int error = rtnl_link_get(b->rtnl, name, &info);
+    int error = lookup(b, name, true, &info, errp);
     *existsp = !error;
     if (!error) {
         rtnl_link_info_uninit(&info);
-    } else if (error == ENODEV) {
-        error = 0;
-    } else {
-        *errp = xasprintf("cannot look up bridge '%s': %s", name,
-                          ovs_strerror(error));
     }
-    return error;
+    return error == ENODEV ? 0 : error;
 }
 
 static int
@@ -162,13 +170,9 @@ bridge_adopt_switch(struct vplug_backend *backend, const char *name,
     struct rtnl_link_info info;
 
     *adoptedp = false;
-    int error = rtnl_link_get(b->rtnl, name, &info);
-    if (error == ENODEV) {
-        return 0;
-    } else if (error) {
-        *errp = xasprintf("cannot look up bridge '%s': %s", name,
-                          ovs_strerror(error));
-        return error;
+    int error = lookup(b, name, true, &info, errp);
+    if (error) {
+        return error == ENODEV ? 0 : error;
     }
     if (!strcmp(info.kind, "bridge") && !info.alias
         && !backend->ctx->dry_run) {
@@ -215,13 +219,9 @@ bridge_detach(struct vplug_backend *backend, const char *sw_name,
     struct bridge_backend *b = bridge_backend_cast(backend);
     struct rtnl_link_info info;
 
-    int error = rtnl_link_get(b->rtnl, ifname, &info);
-    if (error == ENODEV) {
-        return 0;
-    } else if (error) {
-        *errp = xasprintf("cannot look up '%s': %s", ifname,
-                          ovs_strerror(error));
-        return error;
+    int error = lookup(b, ifname, false, &info, errp);
+    if (error) {
+        return error == ENODEV ? 0 : error;
     }
     if (is_ours(b, &info) && !strcmp(info.master, sw_name)
         && !backend->ctx->dry_run) {
@@ -276,13 +276,9 @@ bridge_remove_switch(struct vplug_backend *backend, const char *sw_name,
     struct bridge_backend *b = bridge_backend_cast(backend);
     struct rtnl_link_info info;
 
-    int error = rtnl_link_get(b->rtnl, sw_name, &info);
-    if (error == ENODEV) {
-        return 0;
-    } else if (error) {
-        *errp = xasprintf("cannot look up bridge '%s': %s", sw_name,
-                          ovs_strerror(error));
-        return error;
+    int error = lookup(b, sw_name, true, &info, errp);
+    if (error) {
+        return error == ENODEV ? 0 : error;
     }
     if (is_ours(b, &info) && !strcmp(info.kind, "bridge")
         && !backend->ctx->dry_run) {

@@ -30,6 +30,37 @@ print_line(void *aux OVS_UNUSED, const char *line)
     printf("%s\n", line);
 }
 
+/* Fills 'eo' as vplug does for the test's own OVS and state directory,
+ * with 'progress'.  Returns the database remote, for the caller to free. */
+static char *
+init_opts(struct engine_opts *eo,
+          void (*progress)(void *, const char *, size_t, size_t))
+{
+    char *db = xasprintf("unix:%s/db.sock", ovs_rundir());
+    memset(eo, 0, sizeof *eo);
+    eo->default_db_remote = db;
+    eo->timeout_ms = 30000;
+    eo->state_dir = getenv("VPLUG_STATE_DIR");
+    eo->report = print_line;
+    eo->progress = progress;
+    return db;
+}
+
+/* Sets 'stop_phase' and 'stop_after' from "X PHASE K" in 'argv', or prints
+ * 'usage' and returns false. */
+static bool
+parse_stop(int argc, char *argv[], const char *usage)
+{
+    int k;
+    if (argc != 4 || !str_to_int(argv[3], 10, &k) || k < 0) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return false;
+    }
+    stop_phase = argv[2];
+    stop_after = k;
+    return true;
+}
+
 /* "destroy-stop NAME PHASE K": destroys the applied topology NAME as
  * "vplug destroy NAME" does, with a stop requested once K items of PHASE
  * ("deleting links", "deleting namespaces") are done.  Prints what the
@@ -37,22 +68,12 @@ print_line(void *aux OVS_UNUSED, const char *line)
 static int
 test_destroy_stop(int argc, char *argv[])
 {
-    int k;
-    if (argc != 4 || !str_to_int(argv[3], 10, &k) || k < 0) {
-        fprintf(stderr, "usage: destroy-stop NAME PHASE K\n");
+    if (!parse_stop(argc, argv, "destroy-stop NAME PHASE K")) {
         return 2;
     }
-    stop_phase = argv[2];
-    stop_after = k;
 
     struct engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    char *db = xasprintf("unix:%s/db.sock", ovs_rundir());
-    eo.default_db_remote = db;
-    eo.timeout_ms = 30000;
-    eo.state_dir = getenv("VPLUG_STATE_DIR");
-    eo.report = print_line;
-    eo.progress = stop_progress;
+    char *db = init_opts(&eo, stop_progress);
 
     char *err;
     int error = engine_destroy(argv[1], NULL, &eo, &err);
@@ -81,13 +102,9 @@ die_progress(void *aux OVS_UNUSED, const char *phase, size_t done,
 static int
 test_apply_die(int argc, char *argv[])
 {
-    int k;
-    if (argc != 4 || !str_to_int(argv[3], 10, &k) || k < 0) {
-        fprintf(stderr, "usage: apply-die FILE PHASE K\n");
+    if (!parse_stop(argc, argv, "apply-die FILE PHASE K")) {
         return 2;
     }
-    stop_phase = argv[2];
-    stop_after = k;
 
     struct topology *topo;
     char *err = topology_parse_file(argv[1], &topo);
@@ -98,13 +115,7 @@ test_apply_die(int argc, char *argv[])
     }
 
     struct engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    char *db = xasprintf("unix:%s/db.sock", ovs_rundir());
-    eo.default_db_remote = db;
-    eo.timeout_ms = 30000;
-    eo.state_dir = getenv("VPLUG_STATE_DIR");
-    eo.report = print_line;
-    eo.progress = die_progress;
+    char *db = init_opts(&eo, die_progress);
 
     int error = engine_apply(topo, &eo, &err);
     if (error) {
