@@ -40,10 +40,6 @@ VLOG_DEFINE_THIS_MODULE(ovs);
  * failed because the database changed under it. */
 #define MAX_TRIES 5
 
-/* How long the leader of a group commit holds for commits on their way
- * (see group_commit()). */
-#define GROUP_HOLD_MS 25
-
 /* How long a commit that removes a bridge waits for ovs-vswitchd to catch
  * up (see ovs_commit()). */
 #define REMOVE_GRACE_MS 500
@@ -84,7 +80,6 @@ struct ovs_detach {
 struct ovs_backend {
     struct vplug_backend up;
     struct vswitch *vs;
-    bool coming;                /* Counted in 'group.n_coming'. */
     bool borrowed;              /* 'vs' is ctx->vswitch: not ours to
                                  * destroy. */
     bool vswitchd_alive;        /* Checked once per instance. */
@@ -132,8 +127,6 @@ static struct {
     pthread_cond_t cond;
     struct ovs_list queue OVS_GUARDED;  /* Of ovs_group_member. */
     bool busy OVS_GUARDED;      /* A leader is at work. */
-    size_t n_coming OVS_GUARDED;        /* Backends that may share and
-                                         * have not come to commit yet. */
 } group = {
     .mutex = OVS_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER,
@@ -508,12 +501,6 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
         goto error;
     }
 
-    if (ctx->share_commits && !ctx->dry_run) {
-        ovs_mutex_lock(&group.mutex);
-        group.n_coming++;
-        ovs_mutex_unlock(&group.mutex);
-        ovs->coming = true;
-    }
     *backendp = &ovs->up;
     return 0;
 
@@ -592,25 +579,10 @@ drop_sent(struct ovs_backend *ovs)
     }
 }
 
-/* 'ovs' is no longer on its way to a commit that may share (see
- * group_commit()). */
-static void
-arrive(struct ovs_backend *ovs)
-{
-    if (ovs->coming) {
-        ovs_mutex_lock(&group.mutex);
-        group.n_coming--;
-        ovs->coming = false;
-        xpthread_cond_broadcast(&group.cond);
-        ovs_mutex_unlock(&group.mutex);
-    }
-}
-
 static void
 ovs_backend_abort(struct vplug_backend *backend)
 {
     struct ovs_backend *ovs = ovs_backend_cast(backend);
-    arrive(ovs);
     drop_sent(ovs);
     clear_queue(ovs);
 }
@@ -620,7 +592,6 @@ ovs_close(struct vplug_backend *backend)
 {
     if (backend) {
         struct ovs_backend *ovs = ovs_backend_cast(backend);
-        arrive(ovs);
         drop_sent(ovs);
         clear_queue(ovs);
         svec_destroy(&ovs->removes);
@@ -1552,45 +1523,13 @@ lead_group(struct ovs_backend *leader, struct ovs_list *batch)
  * once): ovs-vswitchd reconfigures once per transaction, about 25 ms each
  * on the userspace datapath whatever the number of ports, so 20
  * transactions cost 20 times what one costs.  The first commit to come
- * leads.  While other backends that may share are still on their way (the
- * rest of the burst, making their veths: the kernel takes them one at a
- * time), it holds for them, at most GROUP_HOLD_MS: less than the
- * reconfiguration that a transaction of its own would cost them.  Then it
- * sends one transaction for all that came and waits for ovs-vswitchd to
- * apply it; the commits that come meanwhile wait, and the first of them
- * leads them all in the next transaction.  A lone commit, with nobody on
- * the way, goes out at once, as before.
+ * leads: it sends its transaction and waits for ovs-vswitchd to apply it;
+ * the commits that come meanwhile wait, and the first of them leads them
+ * all in one transaction.  A lone commit goes out at once, as before.
  *
  * Returns true if 'ovs''s attaches are in (or failed for good): then
  * '*next_cfgp' or the error and '*errp' stand.  Returns false if the caller
  * commits alone. */
-/* The leader of a group, with 'group.mutex' held: waits while backends
- * that may share are on their way to commit, at most GROUP_HOLD_MS. */
-static void
-hold_for_coming(const struct ovs_backend *leader)
-    OVS_REQUIRES(group.mutex)
-{
-    long long int start = time_msec();
-    long long int until = MIN(start + GROUP_HOLD_MS, leader->up.ctx->deadline);
-    size_t n = group.n_coming;
-
-    while (group.n_coming && time_msec() < until) {
-        long long int wall = time_wall_msec() + (until - time_msec());
-        struct timespec ts = { .tv_sec = wall / 1000,
-                               .tv_nsec = (wall % 1000) * 1000 * 1000 };
-        int error = pthread_cond_timedwait(&group.cond, &group.mutex.lock,
-                                           &ts);
-        if (error && error != ETIMEDOUT) {
-            ovs_abort(error, "pthread_cond_timedwait failed");
-        }
-    }
-    if (n) {
-        VLOG_DBG("%s: held %lld ms for %zu commit%s on the way (%zu still "
-                 "on it)", leader->up.ctx->owner, time_msec() - start, n,
-                 n == 1 ? "" : "s", group.n_coming);
-    }
-}
-
 static bool
 group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
              char **errp)
@@ -1599,11 +1538,6 @@ group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
 
     ovs_mutex_lock(&group.mutex);
     ovs_list_push_back(&group.queue, &me.node);
-    if (ovs->coming) {
-        group.n_coming--;
-        ovs->coming = false;
-        xpthread_cond_broadcast(&group.cond);   /* A holding leader. */
-    }
     if (group.busy) {
         VLOG_DBG("%s: waits to share a transaction", ovs->up.ctx->owner);
     }
@@ -1613,7 +1547,6 @@ group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
     if (!me.done) {
         struct ovs_list batch;
         group.busy = true;
-        hold_for_coming(ovs);
         ovs_list_init(&batch);
         ovs_list_splice(&batch, ovs_list_front(&group.queue), &group.queue);
         ovs_mutex_unlock(&group.mutex);
@@ -1653,7 +1586,6 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     *errp = NULL;
     if (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
         && !ovs->removes.n) {
-        arrive(ovs);
         return 0;
     }
 
@@ -1667,7 +1599,6 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     error = ensure_ready(ovs, errp);
     bool shared = (!error && !ovs->sent && can_share(ovs)
                    && group_commit(ovs, &next_cfg, &error, errp));
-    arrive(ovs);
     for (int try = 1; !error && !shared; try++) {
         struct vswitch_txn *txn = ovs->sent;
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
