@@ -20,6 +20,7 @@
 #include "ovsdb/ovn-db.h"
 #include "ovsdb/vswitch.h"
 #include "packet-diag.h"
+#include "rtnl.h"
 #include "topology.h"
 #include "util.h"
 #include "vplug-util.h"
@@ -99,6 +100,8 @@ struct ovs_backend {
                                          * topology's ports on an
                                          * OVN-managed bridge. */
     size_t n_ovn_waits;
+    struct rtnl *rtnl;          /* Opened the first time wait_ready() finds
+                                 * a port of ours down, or NULL. */
 };
 
 /* A commit waiting in group_commit() to share a transaction. */
@@ -597,6 +600,7 @@ ovs_close(struct vplug_backend *backend)
         svec_destroy(&ovs->removes);
         svec_destroy(&ovs->type_notes);
         clear_ovn_waits(ovs);
+        rtnl_close(ovs->rtnl);
         if (!ovs->borrowed) {
             vswitch_destroy(ovs->vs);
         }
@@ -1173,6 +1177,46 @@ iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
     return error;
 }
 
+/* ovs-vswitchd keeps a network device's state by name, and with its
+ * netdevs it keeps the flags it last saw.  A veth of ours that takes the
+ * name of a port just unplugged (a lab rebuilt at once) can meet the netdev
+ * of the deleted device still open in ovs-vswitchd: turning promiscuous
+ * mode on, or restoring the old port's flags, it then writes the deleted
+ * device's flags to the new one, without IFF_UP, and the port stays down
+ * for good.  So while the database reports one of our attached plain ports
+ * administratively down, sets our device up again if it really is down:
+ * the kernel end was up when it was attached, and vplug made it (its
+ * ifalias says so). */
+static void
+reassert_up(struct ovs_backend *ovs)
+{
+    for (size_t i = 0; i < ovs->n_attaches; i++) {
+        const struct ovs_attach *a = &ovs->attaches[i];
+        if (a->type[0]) {
+            continue;
+        }
+        struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, a->ifname);
+        bool down = (iface && iface->ofport > 0 && iface->admin_state
+                     && !strcmp(iface->admin_state, "down"));
+        vswitch_iface_free(iface);
+        if (!down || (!ovs->rtnl && rtnl_open(-1, &ovs->rtnl))) {
+            continue;
+        }
+
+        struct rtnl_link_info info;
+        if (!rtnl_link_get(ovs->rtnl, a->ifname, &info)) {
+            if (!info.admin_up && info.alias
+                && !strncmp(info.alias, "vplug:", 6)) {
+                VLOG_INFO("'%s' on '%s' went down after it was attached "
+                          "(ovs-vswitchd still had a deleted device of that "
+                          "name): setting it up again", a->ifname, a->bridge);
+                rtnl_link_set_up(ovs->rtnl, a->ifname, true);
+            }
+            rtnl_link_info_uninit(&info);
+        }
+    }
+}
+
 /* Waits until ovs-vswitchd applied 'next_cfg' and every attached port and
  * created bridge is ready, or the deadline. */
 static int
@@ -1200,6 +1244,7 @@ wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
         if (error != EAGAIN) {
             return error;
         }
+        reassert_up(ovs);
         if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
             *errp = xasprintf("%s (gave up after --timeout=%g)", why,
                               timeout_sec(ctx));
