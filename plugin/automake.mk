@@ -10,7 +10,9 @@ lib_libvplug_la_SOURCES += \
 	plugin/engine-state.c \
 	plugin/engine-switch.c \
 	plugin/engine-verify.c \
-	plugin/graph.c plugin/graph.h \
+	plugin/graph.c plugin/graph.h plugin/graph-private.h \
+	plugin/graph-dot.c \
+	plugin/graph-svg.c \
 	plugin/direct.c \
 	plugin/bridge.c \
 	plugin/ovn.c \

@@ -1,14 +1,14 @@
-/* The DOT picture of a topology; see graph.h. */
+/* The model of a lab's picture and "vplug graph"; see graph.h and
+ * graph-private.h. */
 #include <config.h>
 #include "graph.h"
+#include "graph-private.h"
 
 #include <errno.h>
 #include "vjson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "engine.h"
 #include "topology.h"
@@ -16,7 +16,6 @@
 #include "vplug-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "svec.h"
-#include "timeval.h"
 
 /* Live state of one switch, from "show". */
 struct graph_switch {
@@ -33,57 +32,6 @@ struct graph_live {
     json_t *show_root;
     json_t *verify;             /* Root of the verify output, or NULL. */
 };
-
-/* Writes 's' as a DOT quoted string. */
-static void
-put_quoted(struct ds *out, const char *s)
-{
-    ds_put_char(out, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') {
-            ds_put_char(out, '\\');
-            ds_put_char(out, *s);
-        } else if (*s == '\n') {
-            ds_put_cstr(out, "\\n");
-        } else {
-            ds_put_char(out, *s);
-        }
-    }
-    ds_put_char(out, '"');
-}
-
-/* The node "KIND/NAME": kind "ns" for a namespace, "sw" a switch, "lr" a
- * logical router, "chassis" the placeholder of an empty chassis. */
-static void
-put_node_id(struct ds *out, const char *kind, const char *name)
-{
-    char *id = xasprintf("%s/%s", kind, name);
-    put_quoted(out, id);
-    free(id);
-}
-
-/* The node of a namespace ('ns' NULL: the current one) or a switch. */
-static void
-put_ns_id(struct ds *out, const char *ns)
-{
-    put_node_id(out, "ns", ns ? ns : "-");
-}
-
-static void
-put_sw_id(struct ds *out, const char *sw)
-{
-    put_node_id(out, "sw", sw);
-}
-
-static void
-put_end_id(struct ds *out, const struct topo_end *end)
-{
-    if (end->sw) {
-        put_sw_id(out, end->sw);
-    } else {
-        put_ns_id(out, end->ns);
-    }
-}
 
 static bool
 nullable_equal(const char *a, const char *b)
@@ -210,9 +158,60 @@ end_label(const struct graph_live *live, const struct topo_end *end)
     return ds_steal_cstr(&s);
 }
 
+/* Adds to 'g' a node 'id' (taken) of 'kind', 'shape' and 'label' (taken),
+ * in no cluster and drawn solid black; returns it for the caller to set
+ * the rest. */
+static struct graph_node *
+add_node(struct graph *g, char *id, enum graph_kind kind,
+         enum graph_shape shape, char *label)
+{
+    if (g->n_nodes >= g->allocated_nodes) {
+        g->nodes = x2nrealloc(g->nodes, &g->allocated_nodes, sizeof *g->nodes);
+    }
+    struct graph_node *n = &g->nodes[g->n_nodes++];
+    *n = (struct graph_node) {
+        .id = id, .kind = kind, .shape = shape, .label = label,
+        .cluster = GRAPH_NO_CLUSTER,
+    };
+    return n;
+}
+
+/* Adds to 'g' an edge from node 'from' to node 'to' (both taken), drawn
+ * solid black with no label; returns it for the caller to set the rest. */
+static struct graph_edge *
+add_edge(struct graph *g, char *from, char *to)
+{
+    if (g->n_edges >= g->allocated_edges) {
+        g->edges = x2nrealloc(g->edges, &g->allocated_edges, sizeof *g->edges);
+    }
+    struct graph_edge *e = &g->edges[g->n_edges++];
+    *e = (struct graph_edge) { .from = from, .to = to };
+    return e;
+}
+
+/* The node id "KIND/NAME" of a namespace ('ns' NULL: the current one), a
+ * switch, or the end of a link.  Returns a new string. */
+static char *
+ns_id(const char *ns)
+{
+    return xasprintf("ns/%s", ns ? ns : "-");
+}
+
+static char *
+sw_id(const char *sw)
+{
+    return xasprintf("sw/%s", sw);
+}
+
+static char *
+end_id(const struct topo_end *end)
+{
+    return end->sw ? sw_id(end->sw) : ns_id(end->ns);
+}
+
 static void
-put_switch(struct ds *out, const struct graph_live *live,
-           const struct topo_switch *sw)
+build_switch(struct graph *g, const struct graph_live *live,
+             const struct topo_switch *sw)
 {
     const char *kind = topo_switch_kind_name(sw->kind);
     struct graph_switch gs;
@@ -244,17 +243,15 @@ put_switch(struct ds *out, const struct graph_live *live,
         }
     }
 
-    ds_put_cstr(out, "  ");
-    put_sw_id(out, sw->name);
-    ds_put_format(out, " [shape=%s, label=",
-                  sw->kind == TOPO_SW_OVS ? "box3d" : "box");
-    put_quoted(out, ds_cstr(&label));
+    struct graph_node *n = add_node(g, sw_id(sw->name), GRAPH_SWITCH,
+                                    (sw->kind == TOPO_SW_OVS ? GRAPH_BOX3D
+                                     : GRAPH_BOX),
+                                    ds_steal_cstr(&label));
     if (fallback) {
-        ds_put_cstr(out, ", style=dashed, color=darkorange, tooltip=");
-        put_quoted(out, gs.reason ? gs.reason : "fallback");
+        n->style = "dashed";
+        n->color = "darkorange";
+        n->tooltip = xstrdup(gs.reason ? gs.reason : "fallback");
     }
-    ds_put_cstr(out, "];\n");
-    ds_destroy(&label);
 }
 
 /* Adds 'ns' to 'seen' unless it is there ("-" stands for the current
@@ -272,22 +269,19 @@ add_ns(struct svec *seen, const char *ns)
     return true;
 }
 
-/* Writes the node of namespace 'ns', indented by 'indent'. */
+/* Adds the node of namespace 'ns' to cluster 'cluster'. */
 static void
-put_namespace(struct ds *out, const struct graph_live *live, const char *ns,
-              const char *indent)
+build_namespace(struct graph *g, const struct graph_live *live,
+                const char *ns, size_t cluster)
 {
     bool exists = live_ns_exists(live, ns);
-    ds_put_cstr(out, indent);
-    put_ns_id(out, ns);
-    ds_put_cstr(out, " [shape=box, style=");
-    ds_put_cstr(out, exists ? "rounded" : "\"rounded,dashed\", color=red");
-    ds_put_cstr(out, ", label=");
     char *label = (!ns ? xstrdup("current namespace")
                    : exists ? xstrdup(ns) : xasprintf("%s\nmissing", ns));
-    put_quoted(out, label);
-    free(label);
-    ds_put_cstr(out, "];\n");
+    struct graph_node *n = add_node(g, ns_id(ns), GRAPH_NS, GRAPH_BOX,
+                                    label);
+    n->style = exists ? "rounded" : "rounded,dashed";
+    n->color = exists ? NULL : "red";
+    n->cluster = cluster;
 }
 
 /* The chassis that the namespace end of 'l' lives on, if 'l' joins a
@@ -323,13 +317,13 @@ ns_chassis(const struct topology *topo, const char *ns)
     return NULL;
 }
 
-/* Writes, indented by 'indent' and in the order the links name them, the
- * nodes of the namespaces drawn on 'chassis' (NULL: on none).  Returns how
+/* Adds, in the order the links name them, the nodes of the namespaces
+ * drawn on 'chassis' (NULL: on none) to cluster 'cluster'.  Returns how
  * many. */
 static size_t
-put_namespaces(struct ds *out, const struct graph_live *live,
-               const struct topology *topo, const char *chassis,
-               const char *indent)
+build_namespaces(struct graph *g, const struct graph_live *live,
+                 const struct topology *topo, const char *chassis,
+                 size_t cluster)
 {
     struct svec seen = SVEC_EMPTY_INITIALIZER;
     size_t n = 0;
@@ -338,7 +332,7 @@ put_namespaces(struct ds *out, const struct graph_live *live,
             const struct topo_end *end = &topo->links[i].ends[j];
             if (!end->sw && add_ns(&seen, end->ns)
                 && nullable_equal(ns_chassis(topo, end->ns), chassis)) {
-                put_namespace(out, live, end->ns, indent);
+                build_namespace(g, live, end->ns, cluster);
                 n++;
             }
         }
@@ -347,83 +341,63 @@ put_namespaces(struct ds *out, const struct graph_live *live,
     return n;
 }
 
-/* Writes chassis 'c' as a cluster holding the namespaces on it.  A chassis
- * with none gets a placeholder node, since Graphviz draws no empty
- * cluster. */
+/* Adds chassis 'c' as a cluster holding the namespaces on it, or a
+ * placeholder if none is. */
 static void
-put_chassis(struct ds *out, const struct graph_live *live,
-            const struct topology *topo, const struct topo_chassis *c)
+build_chassis(struct graph *g, const struct graph_live *live,
+              const struct topology *topo, const struct topo_chassis *c)
 {
-    char *id = xasprintf("cluster_%s", c->name);
-    ds_put_cstr(out, "  subgraph ");
-    put_quoted(out, id);
-    ds_put_cstr(out, " {\n    graph [label=");
-    put_quoted(out, c->name);
-    ds_put_cstr(out, ", style=\"rounded,dashed\", color=gray40];\n");
-    if (!put_namespaces(out, live, topo, c->name, "    ")) {
-        ds_put_cstr(out, "    ");
-        put_node_id(out, "chassis", c->name);
-        ds_put_cstr(out, " [shape=plaintext, label=\"no ports\"];\n");
+    if (g->n_clusters >= g->allocated_clusters) {
+        g->clusters = x2nrealloc(g->clusters, &g->allocated_clusters,
+                                 sizeof *g->clusters);
     }
-    ds_put_cstr(out, "  }\n");
-    free(id);
+    size_t cluster = g->n_clusters++;
+    g->clusters[cluster] = (struct graph_cluster) {
+        .id = xasprintf("cluster_%s", c->name),
+        .label = xstrdup(c->name),
+    };
+    if (!build_namespaces(g, live, topo, c->name, cluster)) {
+        struct graph_node *n = add_node(g, xasprintf("chassis/%s", c->name),
+                                        GRAPH_CHASSIS, GRAPH_PLAINTEXT,
+                                        xstrdup("no ports"));
+        n->cluster = cluster;
+    }
 }
 
-/* Writes the node of OVN logical router 'r'. */
 static void
-put_router(struct ds *out, const struct topo_router *r)
+build_router(struct graph *g, const struct topo_router *r)
 {
-    char *label = xasprintf("%s\novn router", r->name);
-    ds_put_cstr(out, "  ");
-    put_node_id(out, "lr", r->name);
-    ds_put_cstr(out, " [shape=doubleoctagon, label=");
-    put_quoted(out, label);
-    ds_put_cstr(out, "];\n");
-    free(label);
+    add_node(g, xasprintf("lr/%s", r->name), GRAPH_ROUTER,
+             GRAPH_DOUBLEOCTAGON, xasprintf("%s\novn router", r->name));
 }
 
-/* Writes an edge between router 'r' and each switch it joins, labelled at
- * the router's end with the address of its port there.  The switch comes
- * first so that the router is drawn beyond the switches, not among the
+/* Adds an edge between router 'r' and each switch it joins, labelled at the
+ * router's end with the address of its port there.  The switch comes first
+ * so that Graphviz draws the router beyond the switches, not among the
  * namespaces. */
 static void
-put_router_ports(struct ds *out, const struct topo_router *r)
+build_router_ports(struct graph *g, const struct topo_router *r)
 {
     for (size_t i = 0; i < r->n_ports; i++) {
-        ds_put_cstr(out, "  ");
-        put_sw_id(out, r->ports[i].sw);
-        ds_put_cstr(out, " -- ");
-        put_node_id(out, "lr", r->name);
-        ds_put_cstr(out, " [headlabel=");
-        put_quoted(out, r->ports[i].cidr);
-        ds_put_cstr(out, "];\n");
+        struct graph_edge *e = add_edge(g, sw_id(r->ports[i].sw),
+                                        xasprintf("lr/%s", r->name));
+        e->headlabel = xstrdup(r->ports[i].cidr);
     }
 }
 
 static void
-put_link(struct ds *out, const struct graph_live *live,
-         const struct topo_link *l)
+build_link(struct graph *g, const struct graph_live *live,
+           const struct topo_link *l)
 {
-    char *tail = end_label(live, &l->ends[0]);
-    char *head = end_label(live, &l->ends[1]);
-    bool bad = end_problem(live, &l->ends[0]) || end_problem(live,
-                                                             &l->ends[1]);
-
-    ds_put_cstr(out, "  ");
-    put_end_id(out, &l->ends[0]);
-    ds_put_cstr(out, " -- ");
-    put_end_id(out, &l->ends[1]);
-    ds_put_cstr(out, " [taillabel=");
-    put_quoted(out, tail);
-    ds_put_cstr(out, ", headlabel=");
-    put_quoted(out, head);
-    if (bad) {
-        ds_put_cstr(out, ", color=red, fontcolor=red, style=dotted, "
-                    "penwidth=2");
+    struct graph_edge *e = add_edge(g, end_id(&l->ends[0]),
+                                    end_id(&l->ends[1]));
+    e->taillabel = end_label(live, &l->ends[0]);
+    e->headlabel = end_label(live, &l->ends[1]);
+    if (end_problem(live, &l->ends[0]) || end_problem(live, &l->ends[1])) {
+        e->color = "red";
+        e->style = "dotted";
+        e->alarm = true;
     }
-    ds_put_cstr(out, "];\n");
-    free(tail);
-    free(head);
 }
 
 /* The end of 'topo' that "verify" labels 'label' ("ns1/veth0", "-/va"). */
@@ -448,18 +422,17 @@ find_labelled_end(const struct topology *topo, const char *label)
     return NULL;
 }
 
-/* One edge per probed pair of ends, both directions together: green and
- * thin when every probe passed, red and dashed naming what failed
- * otherwise. */
+/* One edge per probed pair of ends, both directions together: green when
+ * every probe passed, red and thick naming what failed otherwise. */
 static void
-put_verify(struct ds *out, const struct topology *topo,
-           const json_t *verify)
+build_verify(struct graph *g, const struct topology *topo,
+             const json_t *verify)
 {
     const json_t *pairs = json_object_get(verify, "pairs");
     size_t n = json_array_size(pairs);
     bool *done = xcalloc(n ? n : 1, sizeof *done);
 
-    ds_put_cstr(out, "  edge [constraint=false, fontsize=9];\n");
+    g->probed = true;
     for (size_t i = 0; i < n; i++) {
         if (done[i]) {
             continue;
@@ -471,7 +444,6 @@ put_verify(struct ds *out, const struct topology *topo,
             continue;
         }
         struct ds failures = DS_EMPTY_INITIALIZER;
-        size_t n_ok = 0;
         for (size_t k = i; k < n; k++) {
             const json_t *q = json_array_get(pairs, k);
             const char *qf = json_string_value(json_object_get(q, "from"));
@@ -482,9 +454,7 @@ put_verify(struct ds *out, const struct topology *topo,
                 continue;
             }
             done[k] = true;
-            if (json_is_true(json_object_get(q, "ok"))) {
-                n_ok++;
-            } else {
+            if (!json_is_true(json_object_get(q, "ok"))) {
                 const char *err = json_string_value(json_object_get(q,
                                                                     "error"));
                 ds_put_format(&failures, "%s%s -> %s: %s",
@@ -496,22 +466,17 @@ put_verify(struct ds *out, const struct topology *topo,
         const struct topo_end *a = find_labelled_end(topo, from);
         const struct topo_end *b = find_labelled_end(topo, to);
         if (a && b) {
-            ds_put_cstr(out, "  ");
-            put_ns_id(out, a->ns);
-            ds_put_cstr(out, " -- ");
-            put_ns_id(out, b->ns);
+            struct graph_edge *e = add_edge(g, ns_id(a->ns), ns_id(b->ns));
+            e->style = "dashed";
+            e->probe = true;
             if (failures.length) {
-                ds_put_cstr(out, " [color=red, fontcolor=red, style=dashed, "
-                            "penwidth=2, label=");
-                put_quoted(out, ds_cstr(&failures));
+                e->color = "red";
+                e->alarm = true;
+                e->label = ds_steal_cstr(&failures);
             } else {
-                ds_put_cstr(out, " [color=darkgreen, style=dashed, "
-                            "tooltip=");
-                char *tip = xasprintf("%s <-> %s: ok", from, to);
-                put_quoted(out, tip);
-                free(tip);
+                e->color = "darkgreen";
+                e->tooltip = xasprintf("%s <-> %s: ok", from, to);
             }
-            ds_put_cstr(out, "];\n");
         }
         ds_destroy(&failures);
     }
@@ -532,12 +497,13 @@ parse_json(const char *what, const char *text, json_t **jp)
 }
 
 char *
-graph_to_dot(const struct topology *topo, const char *show_json,
-             const char *verify_json, struct ds *out)
+graph_build(const struct topology *topo, const char *show_json,
+            const char *verify_json, struct graph **graphp)
 {
     struct graph_live live = { NULL, NULL, NULL };
     char *err = NULL;
 
+    *graphp = NULL;
     if (show_json) {
         err = parse_json("show", show_json, &live.show_root);
         if (err) {
@@ -560,44 +526,35 @@ graph_to_dot(const struct topology *topo, const char *show_json,
         }
     }
 
-    ds_put_cstr(out, "graph ");
-    put_quoted(out, topo->name);
-    ds_put_cstr(out, " {\n");
-    ds_put_cstr(out, "  graph [rankdir=LR, ranksep=2, nodesep=0.6, "
-                "labelloc=t, fontname=\"sans-serif\", label=");
-    char *title = xasprintf("topology %s%s", topo->name,
-                            live.show ? " (applied)" : "");
-    put_quoted(out, title);
-    free(title);
-    ds_put_cstr(out, "];\n"
-                "  node [fontname=\"sans-serif\", fontsize=11];\n"
-                "  edge [fontname=\"sans-serif\", fontsize=9, "
-                "labelfontsize=9, labeldistance=2.5];\n");
+    struct graph *g = xzalloc(sizeof *g);
+    g->name = xstrdup(topo->name);
+    g->title = xasprintf("topology %s%s", topo->name,
+                         live.show ? " (applied)" : "");
 
     /* An OVN lab's chassis are clusters holding the namespaces on them;
      * the other namespaces follow, in the order the links name them.  The
-     * logical switches and routers span the chassis, so they are drawn
-     * outside every cluster. */
+     * logical switches and routers span the chassis, so they are in no
+     * cluster. */
     for (size_t i = 0; i < topo->n_chassis; i++) {
-        put_chassis(out, &live, topo, &topo->chassis[i]);
+        build_chassis(g, &live, topo, &topo->chassis[i]);
     }
-    put_namespaces(out, &live, topo, NULL, "  ");
+    build_namespaces(g, &live, topo, NULL, GRAPH_NO_CLUSTER);
     for (size_t i = 0; i < topo->n_switches; i++) {
-        put_switch(out, &live, &topo->switches[i]);
+        build_switch(g, &live, &topo->switches[i]);
     }
     for (size_t i = 0; i < topo->n_routers; i++) {
-        put_router(out, &topo->routers[i]);
+        build_router(g, &topo->routers[i]);
     }
     for (size_t i = 0; i < topo->n_links; i++) {
-        put_link(out, &live, &topo->links[i]);
+        build_link(g, &live, &topo->links[i]);
     }
     for (size_t i = 0; i < topo->n_routers; i++) {
-        put_router_ports(out, &topo->routers[i]);
+        build_router_ports(g, &topo->routers[i]);
     }
     if (live.verify) {
-        put_verify(out, topo, live.verify);
+        build_verify(g, topo, live.verify);
     }
-    ds_put_cstr(out, "}\n");
+    *graphp = g;
 
 out:
     json_decref(live.show_root);
@@ -605,54 +562,37 @@ out:
     return err;
 }
 
-/* True if 'program' is an executable file in a directory of $PATH. */
-static bool
-program_in_path(const char *program)
+void
+graph_destroy(struct graph *g)
 {
-    const char *path = getenv("PATH");
-    if (!path || !*path) {
-        return false;
+    if (!g) {
+        return;
     }
-    char *copy = xstrdup(path);
-    bool found = false;
-    char *save = NULL;
-    for (char *dir = strtok_r(copy, ":", &save); dir && !found;
-         dir = strtok_r(NULL, ":", &save)) {
-        char *file = xasprintf("%s/%s", *dir ? dir : ".", program);
-        found = access(file, X_OK) == 0;
-        free(file);
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        struct graph_node *n = &g->nodes[i];
+        free(n->id);
+        free(n->label);
+        free(n->tooltip);
     }
-    free(copy);
-    return found;
-}
-
-/* Writes 'dot' to standard output as SVG through Graphviz's dot. */
-static int
-write_svg(const char *name, const char *dot, char **errp)
-{
-    if (!program_in_path("dot")) {
-        *errp = xstrdup("--format=svg needs the dot program of Graphviz, "
-                        "which is not installed: install the Debian package "
-                        "graphviz (apt-get install graphviz), or use "
-                        "--format=dot");
-        return ENOENT;
+    for (size_t i = 0; i < g->n_edges; i++) {
+        struct graph_edge *e = &g->edges[i];
+        free(e->from);
+        free(e->to);
+        free(e->taillabel);
+        free(e->headlabel);
+        free(e->label);
+        free(e->tooltip);
     }
-    fflush(stdout);
-    FILE *pipe = popen("dot -Tsvg", "w");
-    if (!pipe) {
-        *errp = xasprintf("cannot run dot: %s", ovs_strerror(errno));
-        return errno;
+    for (size_t i = 0; i < g->n_clusters; i++) {
+        free(g->clusters[i].id);
+        free(g->clusters[i].label);
     }
-    fputs(dot, pipe);
-    int status = pclose(pipe);
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        *errp = xasprintf("dot could not draw topology '%s' (exit status "
-                          "%d)", name,
-                          status != -1 && WIFEXITED(status)
-                          ? WEXITSTATUS(status) : -1);
-        return EPROTO;
-    }
-    return 0;
+    free(g->nodes);
+    free(g->edges);
+    free(g->clusters);
+    free(g->name);
+    free(g->title);
+    free(g);
 }
 
 /* True if topology 'name' is applied. */
@@ -670,6 +610,22 @@ is_applied(const char *name, const struct engine_opts *opts)
     return applied;
 }
 
+/* Writes 'text' to standard output.  Returns 0, or a positive errno and a
+ * sentence in '*errp'. */
+static int
+write_picture(const char *name, const struct ds *text, char **errp)
+{
+    errno = 0;
+    if (fwrite(text->string, 1, text->length, stdout) != text->length
+        || fflush(stdout)) {
+        int error = errno ? errno : EIO;
+        *errp = xasprintf("cannot write the picture of topology '%s' to "
+                          "standard output: %s", name, ovs_strerror(error));
+        return error;
+    }
+    return 0;
+}
+
 int
 graph_run(const struct topology *topo, const char *name,
           enum graph_format format, bool verify,
@@ -678,7 +634,8 @@ graph_run(const struct topology *topo, const char *name,
     struct topology *loaded = NULL;
     struct ds show = DS_EMPTY_INITIALIZER;
     struct ds probes = DS_EMPTY_INITIALIZER;
-    struct ds dot = DS_EMPTY_INITIALIZER;
+    struct ds text = DS_EMPTY_INITIALIZER;
+    struct graph *g = NULL;
     int error = 0;
 
     *errp = NULL;
@@ -718,22 +675,24 @@ graph_run(const struct topology *topo, const char *name,
             }
         }
     }
-    *errp = graph_to_dot(topo, applied ? ds_cstr(&show) : NULL,
-                         verify ? ds_cstr(&probes) : NULL, &dot);
+    *errp = graph_build(topo, applied ? ds_cstr(&show) : NULL,
+                        verify ? ds_cstr(&probes) : NULL, &g);
     if (*errp) {
         error = EPROTO;
         goto out;
     }
     if (format == GRAPH_SVG) {
-        error = write_svg(name, ds_cstr(&dot), errp);
+        graph_write_svg(g, &text);
     } else {
-        fputs(ds_cstr(&dot), stdout);
+        graph_write_dot(g, &text);
     }
+    error = write_picture(name, &text, errp);
 
 out:
+    graph_destroy(g);
     topology_destroy(loaded);
     ds_destroy(&show);
     ds_destroy(&probes);
-    ds_destroy(&dot);
+    ds_destroy(&text);
     return error;
 }

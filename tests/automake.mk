@@ -34,7 +34,7 @@ TESTSUITE_AT = \
 	tests/hostile.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
-	tests/package.m4 tests/data
+	tests/package.m4 tests/data tests/svg-check.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te
