@@ -1134,7 +1134,7 @@ build_txn(struct ovs_backend *ovs, struct vswitch_txn **txnp, char **errp)
  * frees), or another errno with '*errp' if it failed for good. */
 static int
 iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
-            bool is_bridge, char **whyp, char **errp)
+            bool is_bridge, bool *admin_downp, char **whyp, char **errp)
 {
     struct vswitch_iface *iface = vswitch_iface_find(ovs->vs, name);
     int error = 0;
@@ -1171,6 +1171,8 @@ iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
     } else if (!is_bridge && strcmp(iface->link_state, "up")) {
         *whyp = xasprintf("'%s' on '%s' has link state %s", name, bridge,
                           iface->link_state);
+        *admin_downp = (iface->admin_state
+                        && !strcmp(iface->admin_state, "down"));
         error = EAGAIN;
     }
     vswitch_iface_free(iface);
@@ -1186,7 +1188,8 @@ iface_ready(struct ovs_backend *ovs, const char *bridge, const char *name,
  * for good.  So while the database reports one of our attached plain ports
  * administratively down, sets our device up again if it really is down:
  * the kernel end was up when it was attached, and vplug made it (its
- * ifalias says so). */
+ * ifalias says so).  wait_ready() calls it only once iface_ready() saw
+ * such a port, so waits that go as usual read nothing more. */
 static void
 reassert_up(struct ovs_backend *ovs)
 {
@@ -1230,21 +1233,25 @@ wait_ready(struct ovs_backend *ovs, long long int next_cfg, char **errp)
 
     for (;;) {
         unsigned int seqno = vswitch_get_seqno(ovs->vs);
+        bool admin_down = false;
         char *why = NULL;
 
         for (size_t i = 0; !error && i < ovs->n_new_bridges; i++) {
             const char *name = ovs->new_bridges[i].name;
-            error = iface_ready(ovs, name, name, true, &why, errp);
+            error = iface_ready(ovs, name, name, true, &admin_down, &why,
+                                errp);
         }
         for (size_t i = 0; !error && i < ovs->n_attaches; i++) {
             const struct ovs_attach *a = &ovs->attaches[i];
-            error = iface_ready(ovs, a->bridge, a->ifname, false, &why,
-                                errp);
+            error = iface_ready(ovs, a->bridge, a->ifname, false,
+                                &admin_down, &why, errp);
         }
         if (error != EAGAIN) {
             return error;
         }
-        reassert_up(ovs);
+        if (admin_down) {
+            reassert_up(ovs);
+        }
         if (vswitch_wait_change(ovs->vs, seqno, ctx->deadline)) {
             *errp = xasprintf("%s (gave up after --timeout=%g)", why,
                               timeout_sec(ctx));
