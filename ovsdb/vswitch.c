@@ -5,12 +5,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "latch.h"
+#include "ovs-thread.h"
 #include "ovsdb-idl.h"
 #include "lib/vswitch-idl.h"
 #include "smap.h"
@@ -22,8 +26,20 @@
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
+/* What a vswitch shared by threads has (vswitch_create_shared()). */
+struct vswitch_shared {
+    struct ovs_mutex mutex;     /* Recursive: guards everything in the
+                                 * vswitch. */
+    unsigned int depth;         /* How many times its owner holds it. */
+    pthread_cond_t cond;        /* Broadcast after each run of the IDL. */
+    struct latch latch;         /* Wakes the IDL's thread. */
+    bool exiting;               /* Tells the IDL's thread to end. */
+    pthread_t thread;
+};
+
 struct vswitch {
     struct ovsdb_idl *idl;
+    struct vswitch_shared *sh;  /* NULL unless shared by threads. */
     char *remote;
     bool retry;                 /* Keep reconnecting (a daemon). */
     bool reopened;              /* A one-shot IDL was made again once. */
@@ -125,6 +141,117 @@ vswitch_create(const char *remote, bool retry)
     return vs;
 }
 
+/* Locking of a shared vswitch: every public function takes the mutex (the
+ * builder of a transaction holds it from vswitch_txn_create() until the
+ * transaction is sent or destroyed), so that a reader never sees the IDL
+ * halfway through an update. */
+static void
+vs_lock(const struct vswitch *vs_)
+{
+    struct vswitch *vs = CONST_CAST(struct vswitch *, vs_);
+    if (vs->sh) {
+        ovs_mutex_lock(&vs->sh->mutex);
+        vs->sh->depth++;
+    }
+}
+
+static void
+vs_unlock(const struct vswitch *vs_)
+{
+    struct vswitch *vs = CONST_CAST(struct vswitch *, vs_);
+    if (vs->sh) {
+        vs->sh->depth--;
+        ovs_mutex_unlock(&vs->sh->mutex);
+    }
+}
+
+static void vswitch_update__(struct vswitch *);
+
+/* The thread of a shared vswitch: runs the IDL, and after each run wakes
+ * whoever waits for a change, an answer or the connection. */
+static void *
+shared_main(void *vs_)
+{
+    struct vswitch *vs = vs_;
+    struct vswitch_shared *sh = vs->sh;
+
+    for (;;) {
+        vs_lock(vs);
+        if (sh->exiting) {
+            vs_unlock(vs);
+            return NULL;
+        }
+        vswitch_update__(vs);
+        ovsdb_idl_wait(vs->idl);
+        latch_wait(&sh->latch);
+        xpthread_cond_broadcast(&sh->cond);
+        vs_unlock(vs);
+
+        poll_block();
+        latch_poll(&sh->latch);
+    }
+}
+
+struct vswitch *
+vswitch_create_shared(const char *remote)
+{
+    struct vswitch *vs = vswitch_create(remote, true);
+    struct vswitch_shared *sh = xzalloc(sizeof *sh);
+    pthread_condattr_t cattr;
+    int error;
+
+    ovs_mutex_init_recursive(&sh->mutex);
+    error = pthread_condattr_init(&cattr);
+    if (!error) {
+        /* The clock of time_msec(), which the deadlines are in. */
+        error = pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    }
+    if (error) {
+        ovs_abort(error, "cannot set up a condition variable");
+    }
+    xpthread_cond_init(&sh->cond, &cattr);
+    pthread_condattr_destroy(&cattr);
+    latch_init(&sh->latch);
+    /* As a daemon's connection that its owner ran once: a first user
+     * learns at once that the remote cannot be reached (see
+     * vswitch_wait_ready()). */
+    vswitch_update__(vs);
+    vs->sh = sh;
+    sh->thread = ovs_thread_create("vswitch-shared", shared_main, vs);
+    return vs;
+}
+
+/* Waits until the IDL's thread has run the IDL again, or 'deadline',
+ * giving up meanwhile every hold this thread has on the mutex.  Never while
+ * this thread builds a transaction: the IDL cannot run then. */
+static void
+shared_block(struct vswitch *vs, long long int deadline)
+{
+    struct vswitch_shared *sh = vs->sh;
+    unsigned int depth = sh->depth;
+
+    ovs_assert(depth >= 1 && !vs->building);
+    for (unsigned int i = 1; i < depth; i++) {
+        ovs_mutex_unlock(&sh->mutex);
+    }
+    sh->depth = 0;
+    if (deadline == LLONG_MAX) {
+        ovs_mutex_cond_wait(&sh->cond, &sh->mutex);
+    } else {
+        long long int ms = MAX(deadline, 0);
+        struct timespec ts = { .tv_sec = ms / 1000,
+                               .tv_nsec = ms % 1000 * 1000 * 1000 };
+        int error = pthread_cond_timedwait(&sh->cond, &sh->mutex.lock, &ts);
+        if (error && error != ETIMEDOUT) {
+            ovs_abort(error, "pthread_cond_timedwait failed");
+        }
+    }
+    sh->depth = depth;
+    for (unsigned int i = 1; i < depth; i++) {
+        ovs_mutex_lock(&sh->mutex);
+    }
+}
+
 /* Returns true if 'remotes' (a comma-separated list) has an "ssl:" one. */
 static bool
 has_ssl_remote(const char *remotes)
@@ -215,6 +342,19 @@ void
 vswitch_destroy(struct vswitch *vs)
 {
     if (vs) {
+        struct vswitch_shared *sh = vs->sh;
+        if (sh) {
+            vs_lock(vs);
+            sh->exiting = true;
+            latch_set(&sh->latch);
+            vs_unlock(vs);
+            xpthread_join(sh->thread, NULL);
+            latch_destroy(&sh->latch);
+            xpthread_cond_destroy(&sh->cond);
+            ovs_mutex_destroy(&sh->mutex);
+            free(sh);
+            vs->sh = NULL;
+        }
         ovs_assert(!vs->building);
         destroy_zombies(vs);
         ovsdb_idl_destroy(vs->idl);
@@ -230,10 +370,19 @@ vswitch_get_remote(const struct vswitch *vs)
     return vs->remote;
 }
 
+static bool
+is_ready(const struct vswitch *vs)
+{
+    return vs->connected && vs->synced;
+}
+
 bool
 vswitch_is_ready(const struct vswitch *vs)
 {
-    return vs->connected && vs->synced;
+    vs_lock(vs);
+    bool ready = is_ready(vs);
+    vs_unlock(vs);
+    return ready;
 }
 
 /* Returns the sentence for connection error 'error' (an errno or EOF). */
@@ -261,10 +410,19 @@ update_behind(struct vswitch *vs)
     }
 }
 
-/* Runs the IDL, unless a transaction is under construction, and updates
- * the connection bookkeeping. */
+/* Runs the IDL, unless a transaction is under construction or the vswitch
+ * is shared (its own thread runs it), and updates the connection
+ * bookkeeping. */
 static void
 vswitch_update(struct vswitch *vs)
+{
+    if (!vs->sh) {
+        vswitch_update__(vs);
+    }
+}
+
+static void
+vswitch_update__(struct vswitch *vs)
 {
     if (vs->building) {
         return;
@@ -284,7 +442,7 @@ vswitch_update(struct vswitch *vs)
                   && ovsdb_idl_get_seqno(vs->idl) != vs->connect_seqno);
     update_behind(vs);
 
-    bool ready = vswitch_is_ready(vs);
+    bool ready = is_ready(vs);
     if (ready && !vs->was_ready) {
         vs->n_connects++;
         free(vs->last_error);
@@ -311,10 +469,15 @@ vswitch_update(struct vswitch *vs)
     vs->was_ready = ready;
 }
 
-/* Waits in the poll loop for the IDL or 'deadline'. */
+/* Waits in the poll loop for the IDL or 'deadline' (if shared, for the
+ * IDL's thread to run it). */
 static void
 vswitch_block(struct vswitch *vs, long long int deadline)
 {
+    if (vs->sh) {
+        shared_block(vs, deadline);
+        return;
+    }
     ovsdb_idl_wait(vs->idl);
     if (deadline != LLONG_MAX) {
         poll_timer_wait_until(deadline);
@@ -322,8 +485,8 @@ vswitch_block(struct vswitch *vs, long long int deadline)
     poll_block();
 }
 
-int
-vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
+static int
+vswitch_wait_ready__(struct vswitch *vs, long long int deadline, char **errp)
 {
     /* A daemon's connection that was already failing when asked: its
      * owner's loop has been retrying, so say why now rather than stall
@@ -378,8 +541,17 @@ vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
     }
 }
 
-char *
-vswitch_check_schema(const struct vswitch *vs)
+int
+vswitch_wait_ready(struct vswitch *vs, long long int deadline, char **errp)
+{
+    vs_lock(vs);
+    int result = vswitch_wait_ready__(vs, deadline, errp);
+    vs_unlock(vs);
+    return result;
+}
+
+static char *
+vswitch_check_schema__(const struct vswitch *vs)
 {
     for (size_t i = 0; i < ARRAY_SIZE(monitored); i++) {
         const struct ovsdb_idl_column *column = monitored[i];
@@ -398,6 +570,15 @@ vswitch_check_schema(const struct vswitch *vs)
     return NULL;
 }
 
+char *
+vswitch_check_schema(const struct vswitch *vs)
+{
+    vs_lock(vs);
+    char *result = vswitch_check_schema__(vs);
+    vs_unlock(vs);
+    return result;
+}
+
 void
 vswitch_run(struct vswitch *vs)
 {
@@ -407,13 +588,18 @@ vswitch_run(struct vswitch *vs)
 void
 vswitch_wait(struct vswitch *vs)
 {
-    ovsdb_idl_wait(vs->idl);
+    if (!vs->sh) {
+        ovsdb_idl_wait(vs->idl);
+    }
 }
 
 unsigned int
 vswitch_get_n_connects(const struct vswitch *vs)
 {
-    return vs->n_connects;
+    vs_lock(vs);
+    unsigned int n = vs->n_connects;
+    vs_unlock(vs);
+    return n;
 }
 
 const char *
@@ -425,12 +611,15 @@ vswitch_get_last_error(const struct vswitch *vs)
 unsigned int
 vswitch_get_seqno(const struct vswitch *vs)
 {
-    return ovsdb_idl_get_seqno(vs->idl);
+    vs_lock(vs);
+    unsigned int seqno = ovsdb_idl_get_seqno(vs->idl);
+    vs_unlock(vs);
+    return seqno;
 }
 
-int
-vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
-                    long long int deadline)
+static int
+vswitch_wait_change__(struct vswitch *vs, unsigned int seqno,
+                      long long int deadline)
 {
     for (;;) {
         vswitch_update(vs);
@@ -443,6 +632,16 @@ vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
     }
 }
 
+int
+vswitch_wait_change(struct vswitch *vs, unsigned int seqno,
+                    long long int deadline)
+{
+    vs_lock(vs);
+    int result = vswitch_wait_change__(vs, seqno, deadline);
+    vs_unlock(vs);
+    return result;
+}
+
 /* Returns the root row's cur_cfg, or 0 if there is none. */
 static long long int
 get_cur_cfg(const struct vswitch *vs)
@@ -452,9 +651,9 @@ get_cur_cfg(const struct vswitch *vs)
     return root ? root->cur_cfg : 0;
 }
 
-int
-vswitch_wait_cur_cfg(struct vswitch *vs, long long int next_cfg,
-                     long long int deadline, long long int *cur_cfgp)
+static int
+vswitch_wait_cur_cfg__(struct vswitch *vs, long long int next_cfg,
+                       long long int deadline, long long int *cur_cfgp)
 {
     /* As ovs-vsctl --wait does. */
     for (;;) {
@@ -467,6 +666,16 @@ vswitch_wait_cur_cfg(struct vswitch *vs, long long int next_cfg,
         }
         vswitch_block(vs, deadline);
     }
+}
+
+int
+vswitch_wait_cur_cfg(struct vswitch *vs, long long int next_cfg,
+                     long long int deadline, long long int *cur_cfgp)
+{
+    vs_lock(vs);
+    int result = vswitch_wait_cur_cfg__(vs, next_cfg, deadline, cur_cfgp);
+    vs_unlock(vs);
+    return result;
 }
 
 /* Reading rows. */
@@ -486,13 +695,16 @@ svec_add_uuid(struct svec *svec, const struct uuid *uuid)
 long long int
 vswitch_cfg_behind_ms(const struct vswitch *vs)
 {
-    return (!vs->behind_since ? 0
-            : vs->behind_since == LLONG_MIN ? LLONG_MAX
-            : time_msec() - vs->behind_since);
+    vs_lock(vs);
+    long long int ms = (!vs->behind_since ? 0
+                        : vs->behind_since == LLONG_MIN ? LLONG_MAX
+                        : time_msec() - vs->behind_since);
+    vs_unlock(vs);
+    return ms;
 }
 
-int
-vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
+static int
+vswitch_get_root__(const struct vswitch *vs, struct vswitch_root *root)
 {
     const struct ovsrec_open_vswitch *row = ovsrec_open_vswitch_first(vs->idl);
 
@@ -516,6 +728,15 @@ vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
     smap_destroy(&root->external_ids);
     smap_clone(&root->external_ids, &row->external_ids);
     return 0;
+}
+
+int
+vswitch_get_root(const struct vswitch *vs, struct vswitch_root *root)
+{
+    vs_lock(vs);
+    int result = vswitch_get_root__(vs, root);
+    vs_unlock(vs);
+    return result;
 }
 
 void
@@ -648,8 +869,11 @@ row_by_uuid(const struct vswitch *vs, const char *table, const char *uuid_s)
 struct vswitch_bridge *
 vswitch_bridge_find(const struct vswitch *vs, const char *name)
 {
+    vs_lock(vs);
     const struct ovsrec_bridge *row = bridge_row_by_name(vs, name);
-    return row ? bridge_from_row(row) : NULL;
+    struct vswitch_bridge *bridge = row ? bridge_from_row(row) : NULL;
+    vs_unlock(vs);
+    return bridge;
 }
 
 static int
@@ -664,6 +888,7 @@ void
 vswitch_bridges_list(const struct vswitch *vs,
                      struct vswitch_bridge ***bridgesp, size_t *n)
 {
+    vs_lock(vs);
     const struct ovsrec_open_vswitch *root
         = ovsrec_open_vswitch_first(vs->idl);
     size_t n_bridges = root ? root->n_bridges : 0;
@@ -673,6 +898,7 @@ vswitch_bridges_list(const struct vswitch *vs,
     for (size_t i = 0; i < n_bridges; i++) {
         bridges[i] = bridge_from_row(root->bridges[i]);
     }
+    vs_unlock(vs);
     qsort(bridges, n_bridges, sizeof *bridges, compare_bridges);
     *bridgesp = bridges;
     *n = n_bridges;
@@ -713,15 +939,21 @@ port_from_row(const struct vswitch *vs, const struct ovsrec_port *row)
 struct vswitch_port *
 vswitch_port_get(const struct vswitch *vs, const char *uuid)
 {
+    vs_lock(vs);
     const struct ovsdb_idl_row *row = row_by_uuid(vs, "Port", uuid);
-    return row ? port_from_row(vs, ovsrec_port_cast(row)) : NULL;
+    struct vswitch_port *port = row ? port_from_row(vs, ovsrec_port_cast(row)) : NULL;
+    vs_unlock(vs);
+    return port;
 }
 
 struct vswitch_port *
 vswitch_port_find(const struct vswitch *vs, const char *name)
 {
+    vs_lock(vs);
     const struct ovsrec_port *row = port_row_by_name(vs, name);
-    return row ? port_from_row(vs, row) : NULL;
+    struct vswitch_port *port = row ? port_from_row(vs, row) : NULL;
+    vs_unlock(vs);
+    return port;
 }
 
 void
@@ -755,15 +987,21 @@ iface_from_row(const struct ovsrec_interface *row)
 struct vswitch_iface *
 vswitch_iface_get(const struct vswitch *vs, const char *uuid)
 {
+    vs_lock(vs);
     const struct ovsdb_idl_row *row = row_by_uuid(vs, "Interface", uuid);
-    return row ? iface_from_row(ovsrec_interface_cast(row)) : NULL;
+    struct vswitch_iface *iface = row ? iface_from_row(ovsrec_interface_cast(row)) : NULL;
+    vs_unlock(vs);
+    return iface;
 }
 
 struct vswitch_iface *
 vswitch_iface_find(const struct vswitch *vs, const char *name)
 {
+    vs_lock(vs);
     const struct ovsrec_interface *row = iface_row_by_name(vs, name);
-    return row ? iface_from_row(row) : NULL;
+    struct vswitch_iface *iface = row ? iface_from_row(row) : NULL;
+    vs_unlock(vs);
+    return iface;
 }
 
 void
@@ -788,6 +1026,8 @@ vswitch_txn_create(struct vswitch *vs)
 {
     struct vswitch_txn *txn = xzalloc(sizeof *txn);
 
+    /* Shared: held until the transaction is sent or destroyed. */
+    vs_lock(vs);
     ovs_assert(!vs->building);
     txn->vs = vs;
     txn->txn = ovsdb_idl_txn_create(vs->idl);
@@ -814,13 +1054,16 @@ vswitch_txn_destroy(struct vswitch_txn *txn)
     if (txn) {
         /* An answer that still comes is ignored. */
         struct vswitch *vs = txn->vs;
+        vs_lock(vs);
         if (vs->building == txn) {
             vs->building = NULL;
+            vs_unlock(vs);      /* The builder's hold. */
         }
         vs->zombies = xrealloc(vs->zombies,
                                (vs->n_zombies + 1) * sizeof *vs->zombies);
         vs->zombies[vs->n_zombies++] = txn->txn;
         destroy_zombies(vs);
+        vs_unlock(vs);
         free_new_bridges(txn);
         free(txn->error);
         free(txn);
@@ -1150,6 +1393,7 @@ vswitch_txn_send(struct vswitch_txn *txn)
         txn->status = txn->stale ? TXN_TRY_AGAIN : TXN_ERROR;
         txn->vs->building = NULL;
         destroy_zombies(txn->vs);
+        vs_unlock(txn->vs);     /* The builder's hold. */
         return;
     }
 
@@ -1168,11 +1412,17 @@ vswitch_txn_send(struct vswitch_txn *txn)
     txn->status = ovsdb_idl_txn_commit(txn->txn);
     txn->vs->building = NULL;
     destroy_zombies(txn->vs);
+    if (txn->vs->sh) {
+        /* What did not fit into the socket goes once the IDL's thread
+         * waits for it. */
+        latch_set(&txn->vs->sh->latch);
+    }
+    vs_unlock(txn->vs);         /* The builder's hold. */
 }
 
-int
-vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
-                   long long int *next_cfgp, char **errp)
+static int
+vswitch_txn_commit__(struct vswitch_txn *txn, long long int deadline,
+                     long long int *next_cfgp, char **errp)
 {
     struct vswitch *vs = txn->vs;
 
@@ -1207,7 +1457,9 @@ vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
                      : xasprintf("%s: transaction timed out", vs->remote));
             return ETIMEDOUT;
         }
-        ovsdb_idl_txn_wait(txn->txn);
+        if (!vs->sh) {
+            ovsdb_idl_txn_wait(txn->txn);
+        }
         vswitch_block(vs, deadline);
     }
 
@@ -1258,4 +1510,15 @@ vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
                           ovsdb_idl_txn_status_to_string(txn->status));
         return EIO;
     }
+}
+
+int
+vswitch_txn_commit(struct vswitch_txn *txn, long long int deadline,
+                   long long int *next_cfgp, char **errp)
+{
+    struct vswitch *vs = txn->vs;
+    vs_lock(vs);
+    int error = vswitch_txn_commit__(txn, deadline, next_cfgp, errp);
+    vs_unlock(vs);
+    return error;
 }

@@ -77,6 +77,17 @@ void vswitch_bridges_free(struct vswitch_bridge **, size_t n);
  * stream-ssl (stream_ssl_set_key_and_cert() etc.) first. */
 struct vswitch *vswitch_create(const char *remote, bool retry);
 
+/* Creates a client as vswitch_create() does (reconnecting, as a daemon's),
+ * to be used by many threads at once: a thread of its own runs it, every
+ * function here may be called from any thread, and the waits
+ * (vswitch_wait_ready(), vswitch_wait_change(), vswitch_wait_cur_cfg(),
+ * vswitch_txn_commit()) block only their caller until that thread has run
+ * the IDL.  While one thread builds a transaction, the others wait for it
+ * to be sent.  vswitch_run() and vswitch_wait() do nothing on it.  So many
+ * requests at once share one replica: each change of the database arrives
+ * and is parsed once, not once per request. */
+struct vswitch *vswitch_create_shared(const char *remote);
+
 /* Which SSL options a program was given (--bootstrap-ca-cert counts as
  * --ca-cert). */
 struct vswitch_ssl_opts {

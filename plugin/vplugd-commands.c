@@ -383,8 +383,8 @@ vplugd_plug(struct unixctl_conn *conn, int argc, const char *argv[],
     char *title = xasprintf("plug %s in namespace %s on %s", req->ifname,
                             req->ns, req->sw);
     char *name = vif_topology_name(req->ns, req->ifname);
-    jobs_start(d, conn, title, name, plug_job, argc, argv, req,
-               free_vif_request);
+    jobs_start_vif(d, conn, title, name, plug_job, argc, argv, req,
+                   free_vif_request);
     free(name);
     free(title);
 }
@@ -411,7 +411,8 @@ vplugd_unplug(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     char *title = xasprintf("unplug %s in namespace %s", argv[2], argv[1]);
     char *name = vif_topology_name(argv[1], argv[2]);
-    jobs_start(d_, conn, title, name, unplug_job, argc, argv, NULL, NULL);
+    jobs_start_vif(d_, conn, title, name, unplug_job, argc, argv, NULL,
+                   NULL);
     free(name);
     free(title);
 }

@@ -5,7 +5,11 @@
  * Each job gets a thread of its own and a database connection of its own,
  * lent from a set of idle connections that the loop keeps up to date (so a
  * request saves the connect and the download, as it did when requests ran
- * on the loop's connection).  A worker never touches the daemon's monitor
+ * on the loop's connection).  Plugs and unplugs, which come in bursts (a
+ * compute node booting 20 VMs) and each change a port or two, share one
+ * connection instead (vswitch_create_shared()): with one each, every
+ * change of a burst would reach, and be parsed by, every replica of the
+ * burst.  A worker never touches the daemon's monitor
  * 'vs', the unixctl server or the managed topologies; the engine's
  * per-topology locks (plugin/engine-state.c) serialize an apply against a
  * repair or another apply of the same topology, across threads as across
@@ -34,10 +38,10 @@
 VLOG_DEFINE_THIS_MODULE(vplugd_jobs);
 
 /* Idle connections kept at most (beyond them, a finished job's connection
- * is closed).  A burst of plugs (a compute node booting VMs) finds one per
- * request, instead of connecting and downloading the database first; each
- * idle one costs a replica kept current, so after IDLE_TRIM_MS without a new
- * request only IDLE_CONNS_KEPT stay. */
+ * is closed).  Requests that come together (applies, destroys, verifies)
+ * find one each, instead of connecting and downloading the database first;
+ * each idle one costs a replica kept current, so after IDLE_TRIM_MS without
+ * a new request only IDLE_CONNS_KEPT stay. */
 #define MAX_IDLE_CONNS 32
 #define IDLE_CONNS_KEPT 8
 #define IDLE_TRIM_MS 10000
@@ -132,6 +136,21 @@ get_conn(struct vplugd *d)
     return vs ? vs : vswitch_create(d->db_remote, true);
 }
 
+/* Returns the connection that plugs and unplugs share, made the first time
+ * one is asked for. */
+static struct vswitch *
+get_shared_conn(struct vplugd *d)
+{
+    ovs_mutex_lock(&d->conns_mutex);
+    d->last_job_start = time_msec();
+    if (!d->shared_conn) {
+        d->shared_conn = vswitch_create_shared(d->db_remote);
+    }
+    struct vswitch *vs = d->shared_conn;
+    ovs_mutex_unlock(&d->conns_mutex);
+    return vs;
+}
+
 /* Sends 'job''s reply and frees it.  'job' is no longer in the list and its
  * thread is joined. */
 static void
@@ -146,7 +165,9 @@ job_finish(struct vplugd *d, struct vplugd_job *job)
     }
     VLOG_DBG("%s: done in %lld ms%s", job->title,
              time_msec() - job->started, job->error ? " (failed)" : "");
-    put_conn(d, job->vs);
+    if (!job->shared_conn) {
+        put_conn(d, job->vs);
+    }
     job_free(job);
 }
 
@@ -172,6 +193,8 @@ jobs_destroy(struct vplugd *d)
     for (size_t i = 0; i < d->n_idle_conns; i++) {
         vswitch_destroy(d->idle_conns[i]);
     }
+    vswitch_destroy(d->shared_conn);
+    d->shared_conn = NULL;
     free(d->idle_conns);
     d->idle_conns = NULL;
     d->n_idle_conns = 0;
@@ -227,12 +250,39 @@ jobs_init_opts(struct vplugd_job *job, struct engine_opts *opts)
     opts->netns_pool = job->d->pool;    /* Has its own mutex. */
 }
 
+static struct vplugd_job *
+start_job(struct vplugd *d, struct unixctl_conn *conn, const char *title,
+          const char *topo_name, vplugd_job_func *run, int argc,
+          const char *argv[], void *aux, void (*free_aux)(void *),
+          bool shared_conn);
+
 /* Starts 'run' for the request on 'conn' in a new worker; the reply is sent
  * when it is done.  Takes ownership of 'aux' (freed with 'free_aux'). */
 void
 jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
            const char *topo_name, vplugd_job_func *run, int argc,
            const char *argv[], void *aux, void (*free_aux)(void *))
+{
+    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
+              false);
+}
+
+/* The same for a plug or an unplug, on the connection those share. */
+void
+jobs_start_vif(struct vplugd *d, struct unixctl_conn *conn,
+               const char *title, const char *topo_name,
+               vplugd_job_func *run, int argc, const char *argv[], void *aux,
+               void (*free_aux)(void *))
+{
+    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
+              true);
+}
+
+static struct vplugd_job *
+start_job(struct vplugd *d, struct unixctl_conn *conn, const char *title,
+          const char *topo_name, vplugd_job_func *run, int argc,
+          const char *argv[], void *aux, void (*free_aux)(void *),
+          bool shared_conn)
 {
     struct vplugd_job *job = xzalloc(sizeof *job);
 
@@ -248,11 +298,13 @@ jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
     }
     job->aux = aux;
     job->free_aux = free_aux;
-    job->vs = get_conn(d);
+    job->shared_conn = shared_conn;
+    job->vs = shared_conn ? get_shared_conn(d) : get_conn(d);
     ds_init(&job->out);
     ovs_list_push_back(&d->jobs, &job->node);
     d->n_requests++;
     job->thread = ovs_thread_create("vplug-job", job_main, job);
+    return job;
 }
 
 void

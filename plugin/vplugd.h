@@ -121,7 +121,8 @@ struct vplugd {
     char *last_repair;          /* "TOPOLOGY: what was missing", or NULL. */
 
     /* Requests in progress: each runs in a worker thread of its own, with
-     * a database connection lent from 'idle_conns' (never 'vs'), and hands
+     * a database connection lent from 'idle_conns' (never 'vs'), or for a
+     * plug or an unplug 'shared_conn', and hands
      * its result back through 'jobs_latch'; the loop sends the deferred
      * reply.  Only the main thread touches 'jobs'; a worker writes only its
      * own job, and 'done' under 'jobs_mutex'.  The idle connections follow
@@ -138,6 +139,8 @@ struct vplugd {
     long long int last_job_start OVS_GUARDED;   /* time_msec() of the last
                                                  * job. */
     bool conns_exit OVS_GUARDED;
+    struct vswitch *shared_conn OVS_GUARDED;   /* Plugs' and unplugs', made
+                                                 * for the first. */
     struct latch conns_latch;           /* Wakes 'conns_thread'. */
     pthread_t conns_thread;
 
@@ -174,7 +177,9 @@ struct vplugd_job {
     struct svec args;           /* The request's arguments. */
     void *aux;                  /* Parsed request, freed by 'free_aux'. */
     void (*free_aux)(void *);
-    struct vswitch *vs;         /* Lent connection. */
+    struct vswitch *vs;         /* Lent connection, or the shared one. */
+    bool shared_conn;           /* 'vs' is 'shared_conn' of struct
+                                 * vplugd. */
     pthread_t thread;
     bool done;                  /* Under 'jobs_mutex'. */
 
@@ -191,6 +196,10 @@ void jobs_wait(struct vplugd *);
 void jobs_start(struct vplugd *, struct unixctl_conn *, const char *title,
                 const char *topo_name, vplugd_job_func *, int argc,
                 const char *argv[], void *aux, void (*free_aux)(void *));
+void jobs_start_vif(struct vplugd *, struct unixctl_conn *,
+                    const char *title, const char *topo_name,
+                    vplugd_job_func *, int argc, const char *argv[],
+                    void *aux, void (*free_aux)(void *));
 bool jobs_busy(const struct vplugd *, const char *topo_name);
 void jobs_init_opts(struct vplugd_job *, struct engine_opts *);
 void jobs_describe(const struct vplugd *, struct vplugd_status *);

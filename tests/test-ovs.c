@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ovsdb/vswitch.h"
 #include "plugin/backend.h"
 #include "topology.h"
 #include "util.h"
 #include "vplug-util.h"
 #include "openvswitch/dynamic-string.h"
+#include "ovs-thread.h"
 #include "svec.h"
 #include "timeval.h"
 
@@ -392,3 +394,106 @@ test_ovs_race(int argc, char *argv[])
     return status;
 }
 VPLUG_TEST("ovs-race", "[--timeout=MS] REMOTE IFNAME", test_ovs_race)
+
+/* One thread of "vswitch-shared". */
+struct shared_adder {
+    struct vswitch *vs;
+    const char *bridge;
+    char *name;
+    long long int deadline;
+    int error;
+    char *why;
+};
+
+/* Adds port 'a->name' through the shared connection, as a request would:
+ * builds on the replica, retries when a guard failed, then waits until the
+ * replica shows the port. */
+static void *
+shared_add(void *a_)
+{
+    struct shared_adder *a = a_;
+
+    for (int try = 1; ; try++) {
+        unsigned int seqno = vswitch_get_seqno(a->vs);
+        struct vswitch_txn *txn = vswitch_txn_create(a->vs);
+        long long int next_cfg;
+        vswitch_txn_wait_absent(txn, "Port", a->name);
+        vswitch_txn_add_port(txn, a->bridge, a->name, "internal", -1, NULL,
+                             NULL);
+        a->error = vswitch_txn_commit(txn, a->deadline, &next_cfg, &a->why);
+        vswitch_txn_destroy(txn);
+        if (a->error != EAGAIN || try == 20) {
+            break;
+        }
+        free(a->why);
+        a->why = NULL;
+        vswitch_wait_change(a->vs, seqno, a->deadline);
+    }
+    while (!a->error) {
+        unsigned int seqno = vswitch_get_seqno(a->vs);
+        struct vswitch_port *port = vswitch_port_find(a->vs, a->name);
+        bool found = port && port->bridge && !strcmp(port->bridge, a->bridge);
+        vswitch_port_free(port);
+        if (found) {
+            break;
+        }
+        if (vswitch_wait_change(a->vs, seqno, a->deadline)) {
+            a->error = ETIMEDOUT;
+            a->why = xasprintf("port %s never showed in the replica", a->name);
+        }
+    }
+    return NULL;
+}
+
+/* vswitch-shared [--timeout=MS] REMOTE BRIDGE N: N threads add internal
+ * ports "sh1" to "shN" to existing bridge BRIDGE at once, all through one
+ * shared connection (vswitch_create_shared()), each waiting for its own
+ * answer and then for its port in the replica they share. */
+static int
+test_vswitch_shared(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    int n;
+    if (argc - i != 3 || !str_to_int(argv[i + 2], 10, &n) || n < 1) {
+        fprintf(stderr, "usage: vswitch-shared REMOTE BRIDGE N\n");
+        return 2;
+    }
+
+    long long int deadline = time_msec() + opts.timeout_ms;
+    struct vswitch *vs = vswitch_create_shared(argv[i]);
+    char *why = NULL;
+    int error = vswitch_wait_ready(vs, deadline, &why);
+    if (error) {
+        vswitch_destroy(vs);
+        return report("connect", error, why);
+    }
+
+    struct shared_adder *adders = xcalloc(n, sizeof *adders);
+    pthread_t *threads = xcalloc(n, sizeof *threads);
+    for (int j = 0; j < n; j++) {
+        adders[j] = (struct shared_adder) {
+            .vs = vs, .bridge = argv[i + 1], .deadline = deadline,
+            .name = xasprintf("sh%d", j + 1),
+        };
+        threads[j] = ovs_thread_create("adder", shared_add, &adders[j]);
+    }
+    int status = 0, n_added = 0;
+    for (int j = 0; j < n; j++) {
+        xpthread_join(threads[j], NULL);
+        if (adders[j].error) {
+            status = report(adders[j].name, adders[j].error, adders[j].why);
+        } else {
+            n_added++;
+        }
+        free(adders[j].name);
+    }
+    printf("%d of %d ports added through one shared connection\n", n_added,
+           n);
+    free(adders);
+    free(threads);
+    vswitch_destroy(vs);
+    return status;
+}
+VPLUG_TEST("vswitch-shared", "[--timeout=MS] REMOTE BRIDGE N",
+           test_vswitch_shared)
