@@ -494,6 +494,12 @@ vswitch_wait_ready__(struct vswitch *vs, long long int deadline, char **errp)
     bool failing = vs->retry && vs->last_error && !vswitch_is_ready(vs);
 
     *errp = NULL;
+    if (vs->building && !is_ready(vs)) {
+        /* The IDL cannot run until the transaction is sent. */
+        *errp = xasprintf("%s: cannot wait for the connection while a "
+                          "transaction is being built", vs->remote);
+        return EBUSY;
+    }
     for (;;) {
         vswitch_update(vs);
         if (vswitch_is_ready(vs)) {
