@@ -9,12 +9,14 @@
  * compute node booting 20 VMs) and each change a port or two, share one
  * connection instead (vswitch_create_shared()): with one each, every
  * change of a burst would reach, and be parsed by, every replica of the
- * burst.  A worker never touches the daemon's monitor
- * 'vs', the unixctl server or the managed topologies; the engine's
- * per-topology locks (plugin/engine-state.c) serialize an apply against a
- * repair or another apply of the same topology, across threads as across
- * processes.  When the worker is done it sets 'done' and the latch; the
- * loop joins it and sends the deferred unixctl reply.
+ * burst.
+ *
+ * A worker never touches the daemon's monitor 'vs', the unixctl server or
+ * the managed topologies; the engine's per-topology locks
+ * (plugin/engine-state.c) serialize an apply against a repair or another
+ * apply of the same topology, across threads as across processes.  When the
+ * worker is done it sets 'done' and the latch; the loop joins it and sends
+ * the deferred unixctl reply.
  *
  * A client that goes away meanwhile costs nothing: OVS's unixctl reads no
  * more from a connection with a request pending, so the connection stays
@@ -250,35 +252,8 @@ jobs_init_opts(struct vplugd_job *job, struct engine_opts *opts)
     opts->netns_pool = job->d->pool;    /* Has its own mutex. */
 }
 
-static struct vplugd_job *
-start_job(struct vplugd *d, struct unixctl_conn *conn, const char *title,
-          const char *topo_name, vplugd_job_func *run, int argc,
-          const char *argv[], void *aux, void (*free_aux)(void *),
-          bool shared_conn);
-
-/* Starts 'run' for the request on 'conn' in a new worker; the reply is sent
- * when it is done.  Takes ownership of 'aux' (freed with 'free_aux'). */
-void
-jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
-           const char *topo_name, vplugd_job_func *run, int argc,
-           const char *argv[], void *aux, void (*free_aux)(void *))
-{
-    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
-              false);
-}
-
-/* The same for a plug or an unplug, on the connection those share. */
-void
-jobs_start_vif(struct vplugd *d, struct unixctl_conn *conn,
-               const char *title, const char *topo_name,
-               vplugd_job_func *run, int argc, const char *argv[], void *aux,
-               void (*free_aux)(void *))
-{
-    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
-              true);
-}
-
-static struct vplugd_job *
+/* Starts a job: see jobs_start() and jobs_start_vif(). */
+static void
 start_job(struct vplugd *d, struct unixctl_conn *conn, const char *title,
           const char *topo_name, vplugd_job_func *run, int argc,
           const char *argv[], void *aux, void (*free_aux)(void *),
@@ -304,8 +279,30 @@ start_job(struct vplugd *d, struct unixctl_conn *conn, const char *title,
     ovs_list_push_back(&d->jobs, &job->node);
     d->n_requests++;
     job->thread = ovs_thread_create("vplug-job", job_main, job);
-    return job;
 }
+
+/* Starts 'run' for the request on 'conn' in a new worker; the reply is sent
+ * when it is done.  Takes ownership of 'aux' (freed with 'free_aux'). */
+void
+jobs_start(struct vplugd *d, struct unixctl_conn *conn, const char *title,
+           const char *topo_name, vplugd_job_func *run, int argc,
+           const char *argv[], void *aux, void (*free_aux)(void *))
+{
+    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
+              false);
+}
+
+/* The same for a plug or an unplug, on the connection those share. */
+void
+jobs_start_vif(struct vplugd *d, struct unixctl_conn *conn,
+               const char *title, const char *topo_name,
+               vplugd_job_func *run, int argc, const char *argv[], void *aux,
+               void (*free_aux)(void *))
+{
+    start_job(d, conn, title, topo_name, run, argc, argv, aux, free_aux,
+              true);
+}
+
 
 void
 jobs_run(struct vplugd *d)
