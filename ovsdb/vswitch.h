@@ -79,7 +79,8 @@ struct vswitch *vswitch_create(const char *remote, bool retry);
 
 /* Creates a client as vswitch_create() does (reconnecting, as a daemon's),
  * to be used by many threads at once: a thread of its own runs it, every
- * function here may be called from any thread, and the waits
+ * function here but vswitch_get_last_error() (whose string that thread
+ * replaces) may be called from any thread, and the waits
  * (vswitch_wait_ready(), vswitch_wait_change(), vswitch_wait_cur_cfg(),
  * vswitch_txn_commit()) block only their caller until that thread has run
  * the IDL.  While one thread builds a transaction, the others wait for it

@@ -139,12 +139,12 @@ get_conn(struct vplugd *d)
 }
 
 /* Returns the connection that plugs and unplugs share, made the first time
- * one is asked for. */
+ * one is asked for.  (A plug does not count as a job start for the idle
+ * connections: it uses none of them.) */
 static struct vswitch *
 get_shared_conn(struct vplugd *d)
 {
     ovs_mutex_lock(&d->conns_mutex);
-    d->last_job_start = time_msec();
     if (!d->shared_conn) {
         d->shared_conn = vswitch_create_shared(d->db_remote);
     }

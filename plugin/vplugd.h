@@ -122,13 +122,12 @@ struct vplugd {
 
     /* Requests in progress: each runs in a worker thread of its own, with
      * a database connection lent from 'idle_conns' (never 'vs'), or for a
-     * plug or an unplug 'shared_conn', and hands
-     * its result back through 'jobs_latch'; the loop sends the deferred
-     * reply.  Only the main thread touches 'jobs'; a worker writes only its
-     * own job, and 'done' under 'jobs_mutex'.  The idle connections follow
-     * the database in a thread of their own ('conns_thread'), so that a
-     * large change (a 500-host apply) is not parsed once per idle replica
-     * on the loop. */
+     * plug or an unplug 'shared_conn', and hands its result back through
+     * 'jobs_latch'; the loop sends the deferred reply.  Only the main
+     * thread touches 'jobs'; a worker writes only its own job, and 'done'
+     * under 'jobs_mutex'.  The idle connections follow the database in a
+     * thread of their own ('conns_thread'), so that a large change (a
+     * 500-host apply) is not parsed once per idle replica on the loop. */
     struct ovs_list jobs;               /* Of struct vplugd_job. */
     struct ovs_mutex jobs_mutex;
     struct latch jobs_latch;
