@@ -4,14 +4,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "ovs-thread.h"
 #include "svec.h"
 #include "openvswitch/vlog.h"
 
@@ -165,4 +168,39 @@ mkdir_p(const char *path, unsigned int mode)
     }
     free(copy);
     return error;
+}
+
+void
+vplug_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    int error = pthread_condattr_init(&attr);
+
+    if (!error) {
+        error = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    }
+    if (error) {
+        ovs_abort(error, "cannot set up a condition variable");
+    }
+    xpthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void
+vplug_cond_wait_until(pthread_cond_t *cond, struct ovs_mutex *mutex,
+                      long long int deadline)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
+{
+    if (deadline == LLONG_MAX) {
+        ovs_mutex_cond_wait(cond, mutex);
+        return;
+    }
+
+    long long int ms = MAX(deadline, 0);
+    struct timespec ts = { .tv_sec = ms / 1000,
+                           .tv_nsec = ms % 1000 * 1000 * 1000 };
+    int error = pthread_cond_timedwait(cond, &mutex->lock, &ts);
+    if (error && error != ETIMEDOUT) {
+        ovs_abort(error, "pthread_cond_timedwait failed");
+    }
 }

@@ -2,15 +2,18 @@
  * atomic writes, "mkdir -p", a prefix test, a linear search of an unsorted
  * svec (OVS's svec_contains() requires a sorted one) and a fatal exit with
  * a chosen status (OVS's ovs_fatal() always exits 1; usage errors exit
- * 2). */
+ * 2), and timed waits on a condition variable (OVS has only untimed
+ * ones). */
 #ifndef VPLUG_UTIL_H
 #define VPLUG_UTIL_H 1
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "util.h"
 
 struct ds;
+struct ovs_mutex;
 struct svec;
 
 /* Prints "PROGRAM: message" to stderr and exits with 'status'. */
@@ -42,5 +45,16 @@ int read_fd(int fd, struct ds *ds);
 int read_file(const char *path, char **datap, size_t *sizep);
 /* Creates 'path' and missing parents with 'mode'.  Returns 0 or errno. */
 int mkdir_p(const char *path, unsigned int mode);
+
+/* Initializes 'cond' for vplug_cond_wait_until(): its timed waits run on
+ * CLOCK_MONOTONIC, the clock of OVS's time_msec().  Aborts on failure, as
+ * OVS's xpthread_cond_init() does. */
+void vplug_cond_init_monotonic(pthread_cond_t *cond);
+/* Waits on 'cond', which vplug_cond_init_monotonic() set up, with 'mutex'
+ * held, until it is signalled or time_msec() reaches 'deadline' (LLONG_MAX
+ * for no limit).  As any condition wait, it may also return early: the
+ * caller tests its condition again. */
+void vplug_cond_wait_until(pthread_cond_t *cond, struct ovs_mutex *mutex,
+                           long long int deadline);
 
 #endif /* vplug-util.h */

@@ -23,6 +23,7 @@
 #include "timeval.h"
 #include "util.h"
 #include "uuid.h"
+#include "vplug-util.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
@@ -197,20 +198,9 @@ vswitch_create_shared(const char *remote)
 {
     struct vswitch *vs = vswitch_create(remote, true);
     struct vswitch_shared *sh = xzalloc(sizeof *sh);
-    pthread_condattr_t cattr;
-    int error;
 
     ovs_mutex_init_recursive(&sh->mutex);
-    error = pthread_condattr_init(&cattr);
-    if (!error) {
-        /* The clock of time_msec(), which the deadlines are in. */
-        error = pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    }
-    if (error) {
-        ovs_abort(error, "cannot set up a condition variable");
-    }
-    xpthread_cond_init(&sh->cond, &cattr);
-    pthread_condattr_destroy(&cattr);
+    vplug_cond_init_monotonic(&sh->cond);   /* The deadlines' clock. */
     latch_init(&sh->latch);
     /* As a daemon's connection that its owner ran once: a first user
      * learns at once that the remote cannot be reached (see
@@ -235,17 +225,7 @@ shared_block(struct vswitch *vs, long long int deadline)
         ovs_mutex_unlock(&sh->mutex);
     }
     sh->depth = 0;
-    if (deadline == LLONG_MAX) {
-        ovs_mutex_cond_wait(&sh->cond, &sh->mutex);
-    } else {
-        long long int ms = MAX(deadline, 0);
-        struct timespec ts = { .tv_sec = ms / 1000,
-                               .tv_nsec = ms % 1000 * 1000 * 1000 };
-        int error = pthread_cond_timedwait(&sh->cond, &sh->mutex.lock, &ts);
-        if (error && error != ETIMEDOUT) {
-            ovs_abort(error, "pthread_cond_timedwait failed");
-        }
-    }
+    vplug_cond_wait_until(&sh->cond, &sh->mutex, deadline);
     sh->depth = depth;
     for (unsigned int i = 1; i < depth; i++) {
         ovs_mutex_lock(&sh->mutex);

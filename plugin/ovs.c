@@ -45,6 +45,10 @@ VLOG_DEFINE_THIS_MODULE(ovs);
  * up (see ovs_commit()). */
 #define REMOVE_GRACE_MS 500
 
+/* At most how long the leader of a group commit waits for the commits that
+ * were on their way when it came (see gather()). */
+#define GATHER_MAX_MS 200
+
 /* A bridge queued for creation. */
 struct ovs_new_bridge {
     char *name;
@@ -84,6 +88,12 @@ struct ovs_backend {
     bool borrowed;              /* 'vs' is ctx->vswitch: not ours to
                                  * destroy. */
     bool vswitchd_alive;        /* Checked once per instance. */
+
+    /* In 'group.coming' from open until it reaches group_commit() or can no
+     * longer share its commit (see gather()). */
+    struct ovs_list coming_node;
+    unsigned long long int ticket;      /* Its place in 'group.coming'. */
+    bool coming;
 
     struct ovs_new_bridge *new_bridges;
     size_t n_new_bridges;
@@ -127,14 +137,68 @@ struct ovs_group_member {
  * time, go out together (see group_commit()). */
 static struct {
     struct ovs_mutex mutex;
-    pthread_cond_t cond;
+    pthread_cond_t cond;        /* Monotonic: see group_init(). */
     struct ovs_list queue OVS_GUARDED;  /* Of ovs_group_member. */
     bool busy OVS_GUARDED;      /* A leader is at work. */
+
+    /* Backends whose commit may be shared and has not come yet, oldest
+     * first (ovs_backend's 'coming_node'), and the next one's ticket. */
+    struct ovs_list coming OVS_GUARDED;
+    unsigned long long int next_ticket OVS_GUARDED;
 } group = {
     .mutex = OVS_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
     .queue = OVS_LIST_INITIALIZER(&group.queue),
+    .coming = OVS_LIST_INITIALIZER(&group.coming),
 };
+
+static void
+group_init(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    if (ovsthread_once_start(&once)) {
+        vplug_cond_init_monotonic(&group.cond);
+        ovsthread_once_done(&once);
+    }
+}
+
+/* Counts 'ovs', just opened, among the commits a leader waits for, if it may
+ * share one. */
+static void
+start_coming(struct ovs_backend *ovs)
+{
+    const struct vplug_ctx *ctx = ovs->up.ctx;
+    if (ctx->share_commits && !ctx->dry_run) {
+        group_init();
+        ovs_mutex_lock(&group.mutex);
+        ovs->coming = true;
+        ovs->ticket = group.next_ticket++;
+        ovs_list_push_back(&group.coming, &ovs->coming_node);
+        ovs_mutex_unlock(&group.mutex);
+    }
+}
+
+static void
+stop_coming__(struct ovs_backend *ovs)
+    OVS_REQUIRES(group.mutex)
+{
+    if (ovs->coming) {
+        ovs->coming = false;
+        ovs_list_remove(&ovs->coming_node);
+        xpthread_cond_broadcast(&group.cond);
+    }
+}
+
+/* 'ovs' reached group_commit(), or its commit cannot be shared after all:
+ * no leader waits for it any more. */
+static void
+stop_coming(struct ovs_backend *ovs)
+{
+    if (ovs->coming) {
+        ovs_mutex_lock(&group.mutex);
+        stop_coming__(ovs);
+        ovs_mutex_unlock(&group.mutex);
+    }
+}
 
 /* Whether the system datapath works, per process (see probe_system()). */
 static struct {
@@ -504,6 +568,7 @@ ovs_open(struct vplug_ctx *ctx, struct vplug_backend **backendp, char **errp)
         goto error;
     }
 
+    start_coming(ovs);
     *backendp = &ovs->up;
     return 0;
 
@@ -595,6 +660,7 @@ ovs_close(struct vplug_backend *backend)
 {
     if (backend) {
         struct ovs_backend *ovs = ovs_backend_cast(backend);
+        stop_coming(ovs);
         drop_sent(ovs);
         clear_queue(ovs);
         svec_destroy(&ovs->removes);
@@ -1571,13 +1637,45 @@ lead_group(struct ovs_backend *leader, struct ovs_list *batch)
     free(why);
 }
 
+/* Before a leader takes its batch: waits until every commit that was on its
+ * way when it came (opened, with its kernel work still to finish) has come
+ * or given up, for at most GATHER_MAX_MS.  The commits that start meanwhile
+ * are not waited for, so that a steady stream of plugs cannot hold a leader
+ * back; those that come in time still join. */
+static void
+gather(long long int deadline)
+    OVS_REQUIRES(group.mutex)
+{
+    unsigned long long int before = group.next_ticket;
+    long long int start = time_msec();
+    long long int until = MIN(deadline, start + GATHER_MAX_MS);
+    bool waited = false;
+
+    while (!ovs_list_is_empty(&group.coming) && time_msec() < until) {
+        const struct ovs_backend *oldest
+            = CONTAINER_OF(ovs_list_front(&group.coming), struct ovs_backend,
+                           coming_node);
+        if (oldest->ticket >= before) {
+            break;
+        }
+        vplug_cond_wait_until(&group.cond, &group.mutex, until);
+        waited = true;
+    }
+    if (waited) {
+        VLOG_DBG("waited %lld ms for the commits on their way",
+                 time_msec() - start);
+    }
+}
+
 /* Group commit of attaches (a compute node booting 20 VMs sends 20 plugs at
  * once): ovs-vswitchd reconfigures once per transaction, about 25 ms each
  * on the userspace datapath whatever the number of ports, so 20
  * transactions cost 20 times what one costs.  The first commit to come
- * leads: it sends its transaction and waits for ovs-vswitchd to apply it;
- * the commits that come meanwhile wait, and the first of them leads them
- * all in one transaction.  A lone commit goes out at once, as before.
+ * leads: it waits for the commits already on their way (gather()), sends
+ * one transaction for all that came and waits for ovs-vswitchd to apply
+ * it; the commits that come meanwhile wait, and the first of them leads
+ * them all in the next transaction.  A lone commit goes out at once, as
+ * before.
  *
  * Returns true if 'ovs''s attaches are in (or failed for good): then
  * '*next_cfgp' or the error and '*errp' stand.  Returns false if the caller
@@ -1589,6 +1687,7 @@ group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
     struct ovs_group_member me = { .ovs = ovs };
 
     ovs_mutex_lock(&group.mutex);
+    stop_coming__(ovs);
     ovs_list_push_back(&group.queue, &me.node);
     if (group.busy) {
         VLOG_DBG("%s: waits to share a transaction", ovs->up.ctx->owner);
@@ -1599,6 +1698,7 @@ group_commit(struct ovs_backend *ovs, long long int *next_cfgp, int *errorp,
     if (!me.done) {
         struct ovs_list batch;
         group.busy = true;
+        gather(ovs->up.ctx->deadline);
         ovs_list_init(&batch);
         ovs_list_splice(&batch, ovs_list_front(&group.queue), &group.queue);
         ovs_mutex_unlock(&group.mutex);
@@ -1636,6 +1736,10 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     int error;
 
     *errp = NULL;
+    bool may_share = !ovs->sent && can_share(ovs);
+    if (!may_share) {
+        stop_coming(ovs);
+    }
     if (!ovs->n_new_bridges && !ovs->n_attaches && !ovs->n_detaches
         && !ovs->removes.n) {
         return 0;
@@ -1649,7 +1753,10 @@ ovs_commit(struct vplug_backend *backend, char **errp)
     bool removes_bridge = ovs->removes.n > 0;
 
     error = ensure_ready(ovs, errp);
-    bool shared = (!error && !ovs->sent && can_share(ovs)
+    if (error) {
+        stop_coming(ovs);
+    }
+    bool shared = (!error && may_share
                    && group_commit(ovs, &next_cfg, &error, errp));
     for (int try = 1; !error && !shared; try++) {
         struct vswitch_txn *txn = ovs->sent;

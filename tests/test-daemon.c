@@ -255,9 +255,9 @@ burst_param(const char *arg, int i)
     return dump;
 }
 
-/* "unixctl-burst PATH N together|one-by-one METHOD ARG...": N requests
- * METHOD ARG... (each "%d" in an ARG becomes the request's number, 1 to
- * N), as an agent holding its sockets sends them: either all at once on N
+/* "unixctl-burst [--first=K] PATH N together|one-by-one METHOD ARG...": N
+ * requests METHOD ARG... (each "%d" in an ARG becomes the request's number,
+ * K to K + N - 1, K 1 unless given), as an agent holding its sockets sends them: either all at once on N
  * connections made beforehand, then every reply read; or each on its own
  * connection once the previous one was answered.  Prints the distinct
  * replies with their counts, and on stderr how long it took from the first
@@ -265,11 +265,19 @@ burst_param(const char *arg, int i)
 static int
 test_unixctl_burst(int argc, char *argv[])
 {
-    int n;
+    int n, first = 1;
+    if (argc > 1 && str_startswith(argv[1], "--first=")) {
+        if (!str_to_int(argv[1] + strlen("--first="), 10, &first)) {
+            fprintf(stderr, "unixctl-burst: %s is not a number\n", argv[1]);
+            return 2;
+        }
+        argc--;
+        argv++;
+    }
     if (argc < 5 || !str_to_int(argv[2], 10, &n) || n < 1
         || (strcmp(argv[3], "together") && strcmp(argv[3], "one-by-one"))) {
-        fprintf(stderr, "usage: unixctl-burst PATH N together|one-by-one "
-                "METHOD ARG...\n");
+        fprintf(stderr, "usage: unixctl-burst [--first=K] PATH N "
+                "together|one-by-one METHOD ARG...\n");
         return 2;
     }
     bool together = !strcmp(argv[3], "together");
@@ -278,9 +286,9 @@ test_unixctl_burst(int argc, char *argv[])
     for (int i = 0; i < n; i++) {
         struct ds req = DS_EMPTY_INITIALIZER;
         ds_put_format(&req, "{\"id\":%d,\"method\":\"%s\",\"params\":[",
-                      i + 1, argv[4]);
+                      first + i, argv[4]);
         for (int a = 5; a < argc; a++) {
-            char *param = burst_param(argv[a], i + 1);
+            char *param = burst_param(argv[a], first + i);
             ds_put_format(&req, "%s%s", a > 5 ? "," : "", param);
             free(param);
         }
@@ -323,7 +331,8 @@ test_unixctl_burst(int argc, char *argv[])
     free(fds);
     return 0;
 }
-VPLUG_TEST("unixctl-burst", "PATH N together|one-by-one METHOD ARG...",
+VPLUG_TEST("unixctl-burst",
+           "[--first=K] PATH N together|one-by-one METHOD ARG...",
            test_unixctl_burst)
 
 static const char HALF_REQUEST[] = "{\"id\":1,\"method\":\"version\",\"par";

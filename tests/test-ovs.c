@@ -497,3 +497,83 @@ test_vswitch_shared(int argc, char *argv[])
 }
 VPLUG_TEST("vswitch-shared", "[--timeout=MS] REMOTE BRIDGE N",
            test_vswitch_shared)
+
+/* One plug of "ovs-gather": its backend, opened with the others before any
+ * commits, and when it commits. */
+struct gatherer {
+    struct vplug_ctx ctx;
+    struct vplug_backend *backend;
+    char *owner;
+    int delay_ms;
+    int error;
+    char *why;
+};
+
+static void *
+gather_commit(void *g_)
+{
+    struct gatherer *g = g_;
+    if (g->delay_ms) {
+        xnanosleep((long long int) g->delay_ms * 1000 * 1000);
+    }
+    g->error = g->backend->class->commit(g->backend, &g->why);
+    return NULL;
+}
+
+/* ovs-gather [--timeout=MS] REMOTE BRIDGE DELAY IFNAME...: a backend per
+ * IFNAME, each as a plug of vplugd opens it (its commit may be shared),
+ * attaching IFNAME to existing bridge BRIDGE; then the first commits at
+ * once from a thread of its own, and the others, each from its own thread,
+ * DELAY ms later.  The first is a group's leader: it waits for the others,
+ * which were on their way when it came, so that all go out in one
+ * transaction. */
+static int
+test_ovs_gather(int argc, char *argv[])
+{
+    struct ovs_test_opts opts;
+    int i = parse_opts(argc, argv, &opts);
+    int delay, n = argc - i - 3;
+    if (n < 1 || !str_to_int(argv[i + 2], 10, &delay) || delay < 0) {
+        fprintf(stderr, "usage: ovs-gather REMOTE BRIDGE DELAY IFNAME...\n");
+        return 2;
+    }
+
+    struct topo_switch sw;
+    init_switch(&sw, &opts, argv[i + 1], "netdev");
+    struct gatherer *gs = xcalloc(n, sizeof *gs);
+    for (int j = 0; j < n; j++) {
+        struct gatherer *g = &gs[j];
+        struct topo_end end = { .ifname = argv[i + 3 + j], .vlan = -1 };
+        bool created;
+        char *variant, *msg;
+
+        g->owner = xasprintf("gather-%s", end.ifname);
+        init_ctx(&g->ctx, &opts, argv[i], g->owner);
+        g->ctx.share_commits = true;
+        g->backend = open_backend(&g->ctx);
+        CHECK(!g->backend->class->ensure_switch(g->backend, &sw, &created,
+                                                &variant, &msg));
+        free(variant);
+        free(msg);
+        CHECK(!g->backend->class->attach(g->backend, &sw, &end, &msg));
+        free(msg);
+        g->delay_ms = j ? delay : 0;
+    }
+
+    pthread_t *threads = xcalloc(n, sizeof *threads);
+    for (int j = 0; j < n; j++) {
+        threads[j] = ovs_thread_create("gatherer", gather_commit, &gs[j]);
+    }
+    int status = 0;
+    for (int j = 0; j < n; j++) {
+        xpthread_join(threads[j], NULL);
+        status |= report(gs[j].owner, gs[j].error, gs[j].why);
+        gs[j].backend->class->close(gs[j].backend);
+        free(gs[j].owner);
+    }
+    free(threads);
+    free(gs);
+    return status;
+}
+VPLUG_TEST("ovs-gather", "[--timeout=MS] REMOTE BRIDGE DELAY IFNAME...",
+           test_ovs_gather)
