@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -313,15 +314,30 @@ link_lookup(struct rtnl *r, const char *name, struct rtnl_link **linkp)
     return rtnl_result(r, rtnl_link_get_kernel(r->sock, 0, name, linkp));
 }
 
+/* The ifindex of link 'name' in '*ifindexp' (0 on failure).  Returns 0,
+ * ENODEV or errno.
+ *
+ * SIOCGIFINDEX on the rtnetlink socket itself: the kernel answers the
+ * interface ioctls on a socket of any family, in the socket's namespace,
+ * so this asks the same namespace as every request through 'r', without
+ * an RTM_GETLINK whose full answer (statistics and all) libnl would
+ * parse only for its index. */
 static int
 link_name_to_index(struct rtnl *r, const char *name, int *ifindexp)
 {
-    struct rtnl_link *link;
-    int error = link_lookup(r, name, &link);
+    struct ifreq ifr;
 
-    *ifindexp = error ? 0 : rtnl_link_get_ifindex(link);
-    rtnl_link_put(link);
-    return error;
+    *ifindexp = 0;
+    if (!rtnl_ifname_is_valid(name)) {
+        return ENODEV;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    if (ioctl(nl_socket_get_fd(r->sock), SIOCGIFINDEX, &ifr) < 0) {
+        return errno;
+    }
+    *ifindexp = ifr.ifr_ifindex;
+    return 0;
 }
 
 /* Copies 'spec' into 'link' for RTM_NEWLINK, bringing it up only if 'up'.
