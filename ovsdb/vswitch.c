@@ -927,7 +927,8 @@ vswitch_port_get(const struct vswitch *vs, const char *uuid)
 {
     vs_lock(vs);
     const struct ovsdb_idl_row *row = row_by_uuid(vs, "Port", uuid);
-    struct vswitch_port *port = row ? port_from_row(vs, ovsrec_port_cast(row)) : NULL;
+    struct vswitch_port *port
+        = row ? port_from_row(vs, ovsrec_port_cast(row)) : NULL;
     vs_unlock(vs);
     return port;
 }
@@ -975,7 +976,8 @@ vswitch_iface_get(const struct vswitch *vs, const char *uuid)
 {
     vs_lock(vs);
     const struct ovsdb_idl_row *row = row_by_uuid(vs, "Interface", uuid);
-    struct vswitch_iface *iface = row ? iface_from_row(ovsrec_interface_cast(row)) : NULL;
+    struct vswitch_iface *iface
+        = row ? iface_from_row(ovsrec_interface_cast(row)) : NULL;
     vs_unlock(vs);
     return iface;
 }

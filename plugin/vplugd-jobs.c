@@ -303,7 +303,6 @@ jobs_start_vif(struct vplugd *d, struct unixctl_conn *conn,
               true);
 }
 
-
 void
 jobs_run(struct vplugd *d)
 {

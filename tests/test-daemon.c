@@ -257,11 +257,11 @@ burst_param(const char *arg, int i)
 
 /* "unixctl-burst [--first=K] PATH N together|one-by-one METHOD ARG...": N
  * requests METHOD ARG... (each "%d" in an ARG becomes the request's number,
- * K to K + N - 1, K 1 unless given), as an agent holding its sockets sends them: either all at once on N
- * connections made beforehand, then every reply read; or each on its own
- * connection once the previous one was answered.  Prints the distinct
- * replies with their counts, and on stderr how long it took from the first
- * send to the last reply. */
+ * K to K + N - 1, K 1 unless given), as an agent holding its sockets sends
+ * them: either all at once on N connections made beforehand, then every
+ * reply read; or each on its own connection once the previous one was
+ * answered.  Prints the distinct replies with their counts, and on stderr
+ * how long it took from the first send to the last reply. */
 static int
 test_unixctl_burst(int argc, char *argv[])
 {
